@@ -1,0 +1,47 @@
+"""Reference code lists: ISO 4217 currencies and ISO 3166-1 alpha-2 countries (plus a few groups)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ISO 4217 active codes (list of 2024), plus X-codes for gold/SDR that aid data uses.
+CURRENCIES: Final = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
+    BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK
+    JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK
+    MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+    PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB
+    TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG
+    XAU XCD XDR XOF XPD XPF XPT XSU XUA YER ZAR ZMW ZWL
+    """.split()
+)
+
+# ISO 3166-1 alpha-2 officially assigned codes.
+COUNTRIES: Final = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+    BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ
+    EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW
+    GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY
+    KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV
+    MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY
+    QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG
+    TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM
+    ZW
+    """.split()
+)
+
+# Organisations and groups that act in the data, by the code we use for them.
+ORGANISATIONS: Final = {
+    "EU": "European Union (its institutions: Commission, Council, EIB, EPF)",
+    "NATO": "North Atlantic Treaty Organization",
+    "G7": "Group of Seven",
+    "UN": "United Nations",
+    "IMF": "International Monetary Fund",
+    "WB": "World Bank Group",
+    "EBRD": "European Bank for Reconstruction and Development",
+    "EIB": "European Investment Bank",
+    "COALITION": "The UK/France-led 'coalition of the willing' (from 2 March 2025)",
+}

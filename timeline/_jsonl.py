@@ -1,0 +1,139 @@
+"""JSON Lines export and import: one record per line, as stored, in canonical JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from timeline.codec import canonical_json, decode
+from timeline.errors import DataError, StoreError, TimelineError
+from timeline.events import Event, MetaEvent
+from timeline.records import GENESIS, StoredRecord, chain_hash
+from timeline.when import When
+
+__all__ = ["ImportLine", "export", "loads", "read"]
+
+_KEYS: Final = frozenset({"position", "recorded_at", "type", "version", "id", "data", "hash"})
+_REQUIRED: Final = frozenset({"type", "version", "data"})
+
+
+def loads(text: str) -> Any:
+    """`json.loads` that turns every failure (deep nesting, huge numbers) into ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def export(rows: Iterable[StoredRecord], path: Path) -> int:
+    count = 0
+    try:
+        with path.open("w", encoding="utf-8", newline="\n") as out:
+            for row in rows:
+                body = row._asdict()
+                body["data"] = json.loads(row.data)
+                out.write(canonical_json(body))
+                out.write("\n")
+                count += 1
+    except OSError as exc:
+        raise StoreError(f"cannot write the export: {exc.strerror or exc}", path=str(path)) from None
+    return count
+
+
+@attrs.frozen
+class ImportLine:
+    number: int
+    event: Event | MetaEvent
+    version: int
+    data: str
+    recorded_at: str | None
+
+
+def _recorded(value: object, number: int) -> str:
+    if not isinstance(value, str):
+        raise DataError(f"recorded_at must be a string, not {value!r}", line=number)
+    try:
+        when = When.parse(value)
+    except TimelineError as exc:
+        raise DataError(f"recorded_at: {exc}", line=number) from exc
+    if when.precision.value != "instant" or when.approximate or when.uncertain:
+        raise DataError(f"recorded_at {value!r} must be an exact instant with a UTC offset", line=number)
+    return when.earliest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def read(path: Path, *, head_recorded_at: str | None) -> list[ImportLine]:
+    """Parse and check every line; raise `DataError` naming the first bad one. Writes nothing."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"cannot read the import: {exc.strerror or exc}", path=str(path)) from None
+    lines: list[ImportLine] = []
+    ids: set[str] = set()
+    last = head_recorded_at or ""
+    previous_hash = GENESIS
+    first: dict[str, Any] | None = None
+    for number, line_bytes in enumerate(raw.split(b"\n"), 1):
+        if not line_bytes.strip():
+            continue
+        try:
+            text = line_bytes.decode("utf-8")
+            obj = loads(text)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise DataError(f"not valid JSON: {exc}", line=number) from None
+        if not isinstance(obj, dict):
+            raise DataError(f"expected a JSON object, got {type(obj).__name__}", line=number)
+        unknown = set(obj) - _KEYS
+        if unknown:
+            raise DataError(f"unknown keys {sorted(unknown)}", line=number)
+        missing = _REQUIRED - set(obj)
+        if missing:
+            raise DataError(f"missing keys {sorted(missing)}", line=number)
+        try:
+            ev = decode(obj["type"], obj["version"], obj["data"])
+            data = canonical_json(obj["data"])
+        except TimelineError as exc:
+            raise DataError(str(exc), line=number) from exc
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"data cannot be stored: {exc}", line=number) from None
+        if "id" in obj and obj["id"] != ev.id:
+            raise DataError(f"id {obj['id']!r} differs from the event's id {ev.id!r}", line=number)
+        if ev.id in ids:
+            raise DataError(f"duplicate event id {ev.id!r}", line=number)
+        ids.add(ev.id)
+        recorded = _recorded(obj["recorded_at"], number) if "recorded_at" in obj else None
+        if first is None:
+            first = obj
+        if ("recorded_at" in obj) != ("recorded_at" in first):
+            raise DataError("recorded_at must be on every line or on none", line=number)
+        if recorded is not None:
+            if recorded < last:
+                raise DataError(
+                    f"recorded_at {obj['recorded_at']} is before {last} (the line before, or the "
+                    "head of the log); recorded_at never decreases",
+                    line=number,
+                )
+            last = recorded
+        if ("hash" in obj or "position" in obj) != ("hash" in first or "position" in first):
+            raise DataError("position and hash must be on every line or on none", line=number)
+        if "hash" in obj or "position" in obj:
+            if obj.get("position") != len(lines) + 1:
+                raise DataError(
+                    f"position {obj.get('position')!r} should be {len(lines) + 1}: an exported "
+                    "log starts at 1 and has no gaps",
+                    line=number,
+                )
+            if recorded is None or "hash" not in obj:
+                raise DataError("an exported record needs recorded_at and hash", line=number)
+            previous_hash = chain_hash(
+                previous_hash, len(lines) + 1, recorded, obj["type"], obj["version"], ev.id, data
+            )
+            if previous_hash != obj["hash"]:
+                raise DataError(
+                    "hash does not match the record: the file was changed after export", line=number
+                )
+        lines.append(ImportLine(number, ev, obj["version"], data, recorded))
+    return lines

@@ -1,0 +1,159 @@
+"""The one cattrs `Converter` of the library: event <-> JSON-safe dict, and canonical JSON.
+
+Decimal is stored as a string (exact), `When` as its canonical EDTF text, tuples as lists. The
+decode path is the hot one when a log is opened: it uses a converter without detailed validation
+and, only when that fails, decodes again with a detailed one to say which field is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import cattrs
+
+from timeline.errors import InvalidEvent, TimelineError, UnknownEventType
+from timeline.events import Event, MetaEvent, event_class, event_type_of, upcast
+from timeline.when import When
+
+__all__ = ["canonical_json", "decode", "encode", "make_converter", "to_dict", "from_dict"]
+
+
+def _strict_str(value: object, _type: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _strict_int(value: object, _type: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _strict_bool(value: object, _type: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _decimal(value: object, _type: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"expected a decimal string, got {type(value).__name__} {value!r}")
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal number") from None
+
+
+def _when(value: object, _type: object) -> When:
+    if not isinstance(value, str):
+        raise TypeError(f"expected EDTF text, got {type(value).__name__} {value!r}")
+    return When.parse(value)
+
+
+def make_converter(*, detailed: bool = False) -> cattrs.Converter:
+    """Build the library's converter. `detailed` collects every error with its path (slower)."""
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=detailed)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(Decimal, _decimal)
+    conv.register_unstructure_hook(When, str)
+    conv.register_structure_hook(When, _when)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(int, _strict_int)
+    conv.register_structure_hook(bool, _strict_bool)
+    # A field typed as the base `Event` (Correction.replacement) holds any registered event:
+    # store it with its type and version, like a record does.
+    conv.register_unstructure_hook_func(lambda t: t is Event, lambda ev: _envelope(ev))
+    conv.register_structure_hook_func(lambda t: t is Event, lambda d, _t: _from_envelope(d))
+    return conv
+
+
+_FAST = make_converter()
+_DETAILED = make_converter(detailed=True)
+
+
+def to_dict(ev: Event | MetaEvent) -> dict[str, Any]:
+    """The JSON-safe data of an event (without its type name)."""
+    data: dict[str, Any] = _FAST.unstructure(ev)
+    return data
+
+
+def _envelope(ev: Event | MetaEvent) -> dict[str, Any]:
+    name, version = event_type_of(ev)
+    return {"type": name, "version": version, "data": to_dict(ev)}
+
+
+def _from_envelope(value: object) -> Event:
+    if not isinstance(value, dict) or set(value) != {"type", "version", "data"}:
+        raise TypeError("expected an object with exactly 'type', 'version' and 'data'")
+    ev = decode(value["type"], value["version"], value["data"])
+    if not isinstance(ev, Event):
+        raise TypeError(f"{value['type']!r} is not an event about the world")
+    return ev
+
+
+def _format_leaf(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, (TimelineError, ValueError, TypeError)) and not isinstance(exc, KeyError):
+        text = str(exc)
+        if text:
+            return text
+    return cattrs.v.format_exception(exc, type_)
+
+
+def _describe(exc: BaseException) -> tuple[str, str | None]:
+    """Readable message and first field path of a cattrs/attrs failure."""
+    if isinstance(exc, InvalidEvent):
+        return str(exc), exc.field
+    if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
+        messages = cattrs.transform_error(exc, path="", format_exception=_format_leaf)
+        first = messages[0] if messages else str(exc)
+        field = first.rsplit("@ ", 1)[-1].lstrip(".").split(".")[0] if "@ " in first else None
+        return "; ".join(messages), field or None
+    return str(exc), None
+
+
+def from_dict(name: str, data: dict[str, Any]) -> Event | MetaEvent:
+    """Build an event of the registered type `name` from data at its current version."""
+    cls = event_class(name)
+    if not isinstance(data, dict):
+        raise InvalidEvent(f"{name}: data must be an object", event_type=name)
+    try:
+        return _FAST.structure(data, cls)
+    except Exception:  # noqa: BLE001 - re-decoded below to explain what is wrong
+        pass
+    try:
+        ev = _DETAILED.structure(data, cls)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes an InvalidEvent
+        message, field = _describe(exc)
+        raise InvalidEvent(f"{name}: {message}", field=field, event_type=name) from exc
+    return ev  # pragma: no cover - the fast converter failed where the detailed one did not
+
+
+def encode(ev: Event | MetaEvent) -> tuple[str, int, dict[str, Any]]:
+    """(type name, schema version, data) of a registered event."""
+    name, version = event_type_of(ev)
+    return name, version, to_dict(ev)
+
+
+def decode(name: object, version: object, data: object) -> Event | MetaEvent:
+    """Rebuild an event from its stored type name, version and data, upcasting old versions."""
+    if not isinstance(name, str):
+        raise UnknownEventType(f"event type must be a string, not {name!r}", event_type=str(name))
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InvalidEvent(f"{name}: version must be an int >= 1, not {version!r}", field="version")
+    if not isinstance(data, dict):
+        raise InvalidEvent(f"{name}: data must be an object", field="data", event_type=name)
+    try:
+        current = upcast(name, version, data)
+    except TimelineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a user's upcaster failing is bad data, not a crash
+        raise InvalidEvent(f"{name}: upcasting from version {version} failed: {exc}") from exc
+    return from_dict(name, current)
+
+
+def canonical_json(obj: object) -> str:
+    """JSON with sorted keys and no spaces: the form that is hashed."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -1,0 +1,254 @@
+"""Events: immutable facts about the world, the type registry, upcasters, corrections, retractions.
+
+An event type is an attrs frozen, slotted, keyword-only class registered under a stable name and a
+schema version, defined once by the `event` decorator::
+
+    @timeline.event("milestone.reached", version=1)
+    class MilestoneReached(timeline.Event):
+        name: str
+
+Stored data of an older version is brought up to date on read by the `upcaster` functions
+registered for that type, one step per version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar, dataclass_transform
+
+import attrs
+
+from timeline.errors import InvalidEvent, TimelineError, UnknownEventType
+from timeline.values import Source
+from timeline.when import When, to_when
+
+__all__ = [
+    "Correction",
+    "Event",
+    "MetaEvent",
+    "Retraction",
+    "event",
+    "event_class",
+    "event_type_of",
+    "registered_types",
+    "upcast",
+    "upcaster",
+]
+
+E = TypeVar("E", bound="Event | MetaEvent")
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+_BY_NAME: dict[str, type[Event | MetaEvent]] = {}
+_UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _guard(cls_name: str, field_name: str, fn: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    """Make a converter or validator raise `InvalidEvent` naming the field it failed on."""
+
+    def raise_for(exc: Exception) -> InvalidEvent:
+        reason = exc.args[0] if exc.args else type(exc).__name__
+        return InvalidEvent(f"{cls_name}.{field_name}: {reason}", field=field_name)
+
+    if kind == "converter":
+
+        def convert(value: Any) -> Any:
+            try:
+                return fn(value)
+            except InvalidEvent:
+                raise
+            except (TimelineError, ValueError, TypeError) as exc:
+                raise raise_for(exc) from exc
+
+        return convert
+
+    def validate(instance: Any, attribute: Any, value: Any) -> None:
+        try:
+            fn(instance, attribute, value)
+        except InvalidEvent:
+            raise
+        except (TimelineError, ValueError, TypeError) as exc:
+            raise raise_for(exc) from exc
+
+    return validate
+
+
+def _guard_fields(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+    out = []
+    for a in fields:
+        changes: dict[str, Any] = {}
+        if a.converter is not None and callable(a.converter):
+            changes["converter"] = _guard(cls.__name__, a.name, a.converter, "converter")
+        if a.validator is not None:
+            changes["validator"] = _guard(cls.__name__, a.name, a.validator, "validator")
+        out.append(a.evolve(**changes) if changes else a)
+    return out
+
+
+def _check_id(_instance: object, _attribute: object, value: object) -> None:
+    if not isinstance(value, str) or not value or len(value) > 200 or value != value.strip():
+        raise InvalidEvent(
+            f"id {value!r} must be a non-empty string of at most 200 characters without "
+            "surrounding space",
+            field="id",
+        )
+
+
+def _check_source(_instance: object, _attribute: object, value: object) -> None:
+    if value is not None and not isinstance(value, Source):
+        raise InvalidEvent(f"source must be a Source or None, not {value!r}", field="source")
+
+
+@attrs.frozen(kw_only=True, field_transformer=_guard_fields)
+class Event:
+    """Base class of every fact about the world.
+
+    Fields (keyword-only): `id` (stable, unique in a log; default a new UUID), `occurred` (a
+    `When`; text, dates and aware datetimes are converted) and `source` (a `Source` or None).
+    """
+
+    event_type: ClassVar[str] = ""
+    """Registered name (set by `event`)."""
+    schema_version: ClassVar[int] = 0
+    """Registered schema version (set by `event`)."""
+
+    id: str = attrs.field(factory=_new_id, validator=_check_id)
+    occurred: When = attrs.field(converter=to_when)
+    source: Source | None = attrs.field(default=None, validator=_check_source)
+
+
+@attrs.frozen(kw_only=True, field_transformer=_guard_fields)
+class MetaEvent:
+    """Base of events about other events (`Correction`, `Retraction`): they act on knowledge only."""
+
+    event_type: ClassVar[str] = ""
+    schema_version: ClassVar[int] = 0
+
+    id: str = attrs.field(factory=_new_id, validator=_check_id)
+    target: str = attrs.field(validator=_check_id)
+    reason: str | None = None
+    source: Source | None = attrs.field(default=None, validator=_check_source)
+
+
+def _register(cls: type[E], name: str, version: int) -> type[E]:
+    if not isinstance(name, str) or not name or name != name.strip():
+        raise ValueError(f"event type name {name!r} must be a non-empty string")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"schema version of {name!r} must be an int >= 1, not {version!r}")
+    existing = _BY_NAME.get(name)
+    if existing is not None and existing.__qualname__ != cls.__qualname__:
+        raise ValueError(f"event type {name!r} is already registered to {existing.__qualname__}")
+    cls.event_type = name
+    cls.schema_version = version
+    _BY_NAME[name] = cls
+    return cls
+
+
+@dataclass_transform(
+    kw_only_default=True, frozen_default=True, field_specifiers=(attrs.field, attrs.Factory)
+)
+def event(name: str, *, version: int = 1) -> Callable[[type[E]], type[E]]:
+    """Register an event type: make the class a frozen, slotted, keyword-only attrs class.
+
+    `name` is stored with every event of the type and must never change; bump `version` when
+    the fields change and register an `upcaster` from the old version.
+    """
+
+    def decorate(cls: type[E]) -> type[E]:
+        if not issubclass(cls, (Event, MetaEvent)):
+            raise TypeError(f"{cls.__qualname__} must subclass timeline.Event")
+        made = attrs.frozen(kw_only=True, field_transformer=_guard_fields)(cls)
+        return _register(made, name, version)
+
+    return decorate
+
+
+def upcaster(name: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    """Register a function that turns the stored data of `name` at `from_version` into the next.
+
+    >>> @upcaster("example.renamed", from_version=1)
+    ... def _v1_to_v2(data):
+    ...     return {**data, "title": data.pop("name")}
+    """
+
+    def decorate(fn: Upcaster) -> Upcaster:
+        _UPCASTERS[(name, from_version)] = fn
+        return fn
+
+    return decorate
+
+
+def event_class(name: str) -> type[Event | MetaEvent]:
+    """The class registered under `name`; `UnknownEventType` if there is none."""
+    try:
+        return _BY_NAME[name]
+    except (KeyError, TypeError):
+        raise UnknownEventType(
+            f"no event type is registered under {name!r}", event_type=str(name)
+        ) from None
+
+
+def event_type_of(obj: Event | MetaEvent) -> tuple[str, int]:
+    """(name, version) of a registered event; `UnknownEventType` for an unregistered class."""
+    cls = type(obj)
+    name = cls.event_type
+    if not name or _BY_NAME.get(name) is not cls:
+        raise UnknownEventType(
+            f"{cls.__qualname__} is not a registered event type; decorate it with "
+            "@timeline.event(name, version=...)",
+            event_type=cls.__qualname__,
+        )
+    return name, cls.schema_version
+
+
+def registered_types() -> dict[str, type[Event | MetaEvent]]:
+    """A copy of the registry: name -> class."""
+    return dict(_BY_NAME)
+
+
+def upcast(name: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Bring stored `data` of type `name` at `version` up to the registered version."""
+    cls = event_class(name)
+    if version > cls.schema_version:
+        raise UnknownEventType(
+            f"{name!r} data is version {version} but this program knows up to "
+            f"{cls.schema_version}; upgrade timeline or the package defining it",
+            event_type=name,
+        )
+    while version < cls.schema_version:
+        step = _UPCASTERS.get((name, version))
+        if step is None:
+            raise UnknownEventType(
+                f"{name!r} data is version {version} and no upcaster from it is registered",
+                event_type=name,
+            )
+        data = step(dict(data))
+        version += 1
+    return data
+
+
+def _check_replacement(_instance: object, _attribute: object, value: object) -> None:
+    if not isinstance(value, Event):
+        raise InvalidEvent(
+            f"replacement must be an Event, not {type(value).__name__}", field="replacement"
+        )
+
+
+@event("timeline.correction", version=1)
+class Correction(MetaEvent):
+    """Replace the event `target` by `replacement` for every query that knows of this correction.
+
+    The effective event keeps the target's id. Among the corrections and retractions of one
+    target, the last one in log order wins; a correction after a retraction restores the event.
+    """
+
+    replacement: Event = attrs.field(validator=_check_replacement)
+
+
+@event("timeline.retraction", version=1)
+class Retraction(MetaEvent):
+    """The event `target` no longer counts, for every query that knows of this retraction."""

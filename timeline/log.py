@@ -1,0 +1,440 @@
+"""`Timeline`: the append-only, bitemporal log and its as-of queries.
+
+Two time axes, as in XTDB and Datomic: an event's `occurred` (valid time, a `When`) and its
+record's `recorded_at` (transaction time, never decreasing along the log).
+``state_at(at, known_at=k)`` folds, in valid-time order, the effective events that had occurred
+by `at` among the records recorded by `k`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Generic, TypeVar, overload
+
+import pendulum
+
+from timeline import _jsonl
+from timeline._index import View
+from timeline.codec import canonical_json, decode, encode
+from timeline.errors import (
+    DataError,
+    DuplicateEventId,
+    IntegrityError,
+    InvalidEvent,
+    TimeError,
+    TimelineError,
+)
+from timeline.events import Event, MetaEvent
+from timeline.projection import Change, Projection, StateChanged
+from timeline.records import GENESIS, Record, StoredRecord, chain_hash
+from timeline.stores import Head, Store
+from timeline.when import TimeLike, _from_us, _query_us, _to_us, to_when
+
+__all__ = ["Clock", "Timeline", "recorded_text"]
+
+S = TypeVar("S")
+T = TypeVar("T")
+Clock = Callable[[], dt.datetime]
+_KNOWN_VIEWS: Final = 16
+
+
+def _utc_now() -> dt.datetime:
+    return pendulum.now("UTC")
+
+
+def recorded_text(moment: dt.datetime) -> str:
+    """Fixed-width UTC text of a `recorded_at` (so text order is time order)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise TimeError(f"recorded_at {moment.isoformat()} is naive; give a UTC offset", value=moment)
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_recorded(text: str) -> tuple[int, pendulum.DateTime]:
+    us = _to_us(dt.datetime.fromisoformat(text))
+    return us, _from_us(us)
+
+
+def _recorded_moment(value: TimeLike) -> dt.datetime:
+    """A recorded_at given by the caller: an aware datetime, or a date meaning its first instant."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise TimeError(f"recorded_at {value.isoformat()} is naive; give a UTC offset", value=value)
+        return value
+    return to_when(value).earliest
+
+
+class Timeline(Generic[S]):
+    """An append-only log of events with as-of queries over valid time and knowledge time.
+
+    Make one with `timeline.open` (memory, SQLite file) or `timeline.load_seed`.
+    """
+
+    def __init__(
+        self, store: Store, *, projection: Projection[S], clock: Clock | None = None
+    ) -> None:
+        self._store = store
+        self._projection = projection
+        self._clock = clock or _utc_now
+        self._records: list[Record] = []
+        self._recorded_us: list[int] = []
+        self._positions_by_id: dict[str, list[int]] = {}
+        self._latest = View()
+        self._views: OrderedDict[int, View] = OrderedDict()
+        self._sync()
+
+    # --- reading the store ---------------------------------------------------------------
+    def _sync(self) -> None:
+        """Take in records other writers (or processes) appended since we last looked."""
+        known = len(self._records)
+        if self._store.head().position == known:
+            return
+        records = [self._decode(row) for row in self._store.read(after=known)]
+        self._ingest(records)
+
+    def _decode(self, row: StoredRecord) -> Record:
+        try:
+            data = _jsonl.loads(row.data)
+            ev = decode(row.type, row.version, data)
+            _, recorded_at = _parse_recorded(row.recorded_at)
+        except TimelineError:
+            raise
+        except ValueError as exc:
+            raise IntegrityError(f"stored record cannot be read: {exc}", position=row.position) from None
+        return Record(row.position, recorded_at, ev, row.hash)
+
+    def _ingest(self, records: Sequence[Record]) -> None:
+        positions = self._positions_by_id
+        next_position = len(self._records) + 1
+        for record in records:
+            if record.position != next_position:
+                raise IntegrityError(
+                    f"expected position {next_position} next; the log has a gap", position=record.position
+                )
+            next_position += 1
+            ev = record.event
+            positions.setdefault(ev.id, []).append(record.position)
+            if isinstance(ev, MetaEvent):
+                positions.setdefault(ev.target, []).append(record.position)
+            self._records.append(record)
+            self._recorded_us.append(_to_us(record.recorded_at))
+        self._latest.add(records)
+
+    # --- properties ----------------------------------------------------------------------
+    @property
+    def head(self) -> int:
+        """Position of the last record (0 when the log is empty)."""
+        self._sync()
+        return len(self._records)
+
+    @property
+    def head_hash(self) -> str:
+        """Hash of the last record: publish it, and `verify(head_hash=…)` later detects truncation."""
+        self._sync()
+        return self._records[-1].hash if self._records else GENESIS
+
+    @property
+    def store(self) -> Store:
+        """The store this timeline reads and writes."""
+        return self._store
+
+    @property
+    def projection(self) -> Projection[S]:
+        """The default projection of `state_at`."""
+        return self._projection
+
+    def __repr__(self) -> str:
+        return f"<Timeline {self._store.location} head={len(self._records)}>"
+
+    def __len__(self) -> int:
+        return self.head
+
+    # --- appending -----------------------------------------------------------------------
+    def append(
+        self,
+        *events: Event | MetaEvent,
+        expected_position: int | None = None,
+        recorded_at: TimeLike | None = None,
+    ) -> list[Record]:
+        """Append `events` as one atomic batch and return their records.
+
+        `expected_position` makes the append conditional: if the head is elsewhere,
+        `ConcurrencyError` is raised and nothing is written. `recorded_at` (default: the clock,
+        in UTC) may be set to import history; it must not be before the head's. A date means its
+        first instant.
+        """
+        if recorded_at is None:
+            moment, explicit = self._clock(), False
+        else:
+            moment, explicit = _recorded_moment(recorded_at), True
+        stamp = recorded_text(moment)
+        return self._append([(ev, None, stamp) for ev in events], explicit, expected_position)
+
+    def _append(
+        self,
+        items: Sequence[tuple[Event | MetaEvent, tuple[int, str] | None, str]],
+        explicit: bool,
+        expected_position: int | None,
+    ) -> list[Record]:
+        """Append (event, (stored version, data JSON) or None, recorded_at text) in one transaction.
+
+        The stored form is given on import, so that data of an old schema version is kept as it
+        was written (and hashes as they were); otherwise the event is encoded now.
+        """
+        if not items:
+            return []
+        self._sync()
+        self.check_batch([ev for ev, _, _ in items])
+        encoded = []
+        for ev, stored, stamp in items:
+            if stored is None:
+                name, version, data = encode(ev)
+                encoded.append((name, version, ev.id, canonical_json(data), stamp))
+            else:
+                encoded.append((type(ev).event_type, stored[0], ev.id, stored[1], stamp))
+
+        def build(head: Head) -> list[StoredRecord]:
+            rows = []
+            previous, last = head.hash, head.recorded_at or ""
+            for position, (name, version, id_, data_json, when) in enumerate(
+                encoded, head.position + 1
+            ):
+                if when < last:
+                    if explicit:
+                        raise TimeError(
+                            f"recorded_at {when} is before the head's {last}: the log's "
+                            "recorded_at never decreases",
+                            value=when,
+                        )
+                    when = last  # the clock is behind another writer's: never go backwards
+                last = when
+                previous = chain_hash(previous, position, when, name, version, id_, data_json)
+                rows.append(StoredRecord(position, when, name, version, id_, data_json, previous))
+            return rows
+
+        rows = self._store.append(build, expected_position)
+        if rows[0].position == len(self._records) + 1:
+            records = [
+                Record(row.position, _parse_recorded(row.recorded_at)[1], ev, row.hash)
+                for row, (ev, _, _) in zip(rows, items, strict=True)
+            ]
+            self._ingest(records)
+        else:
+            self._sync()
+        return [self._records[row.position - 1] for row in rows]
+
+    def check_batch(self, events: Sequence[Event | MetaEvent]) -> None:
+        """Raise what appending `events` would raise for their ids and targets; write nothing."""
+        problem = self._batch_problem(events)
+        if problem is not None:
+            raise problem[1]
+
+    def _batch_problem(
+        self, events: Sequence[Event | MetaEvent]
+    ) -> tuple[int, TimelineError] | None:
+        batch: dict[str, Event | MetaEvent] = {}
+        for index, ev in enumerate(events):
+            if not isinstance(ev, (Event, MetaEvent)):
+                return index, InvalidEvent(f"item {index} of the batch is not an event: {ev!r}")
+            if ev.id in batch or self._is_record_id(ev.id):
+                return index, DuplicateEventId(ev.id)
+            if isinstance(ev, MetaEvent):
+                target = batch.get(ev.target)
+                if target is None and self._is_record_id(ev.target):
+                    target = self._records[self._positions_by_id[ev.target][0] - 1].event
+                if not isinstance(target, Event):
+                    return index, InvalidEvent(
+                        f"{type(ev).__name__} {ev.id!r} targets {ev.target!r}, which is not an "
+                        "event in the log (corrections and retractions target the original event)",
+                        field="target",
+                    )
+            batch[ev.id] = ev
+        return None
+
+    def _is_record_id(self, id_: str) -> bool:
+        # every key is the id of a record: meta-events only ever target ids already in the log
+        return id_ in self._positions_by_id
+
+    # --- queries -------------------------------------------------------------------------
+    def records(self, known_at: TimeLike | None = None) -> Iterator[Record]:
+        """Records in log order; with `known_at`, only those recorded by then."""
+        self._sync()
+        return iter(self._records[: self._known_prefix(known_at)])
+
+    def record(self, event_id: str) -> Record:
+        """The record that appended the event or meta-event `event_id`."""
+        self._sync()
+        if not self._is_record_id(event_id):
+            raise KeyError(event_id)
+        return self._records[self._positions_by_id[event_id][0] - 1]
+
+    def history(self, event_id: str) -> list[Record]:
+        """How knowledge of one event changed: its record, then its corrections and retractions."""
+        self._sync()
+        if not self._is_record_id(event_id):
+            raise KeyError(event_id)
+        return [self._records[p - 1] for p in self._positions_by_id[event_id]]
+
+    def events(self, at: TimeLike | None = None, known_at: TimeLike | None = None) -> list[Event]:
+        """Effective events (corrections applied, retractions removed) in valid-time order.
+
+        With `at`, only those that occurred by then (their `earliest` at or before `at`).
+        """
+        self._sync()
+        view = self._view(known_at)
+        if at is None:
+            return list(view.events)
+        return view.events[: view.count_by(_query_us(at))]
+
+    @overload
+    def state_at(
+        self, at: TimeLike, *, known_at: TimeLike | None = ..., certain: bool = ...
+    ) -> S: ...
+
+    @overload
+    def state_at(
+        self,
+        at: TimeLike,
+        *,
+        known_at: TimeLike | None = ...,
+        projection: Projection[T],
+        certain: bool = ...,
+    ) -> T: ...
+
+    def state_at(
+        self,
+        at: TimeLike,
+        *,
+        known_at: TimeLike | None = None,
+        projection: Projection[Any] | None = None,
+        certain: bool = False,
+    ) -> Any:
+        """The state of the world at `at`, as the log knew it at `known_at` (default: now).
+
+        Folds, in valid-time order, the effective events whose `occurred.earliest` is at or
+        before `at` (with ``certain=True``: whose `occurred.latest` is), among the records
+        recorded by `known_at`. A bare date means the end of that day. Reuse one projection
+        object across queries: its checkpoints are kept per object.
+        """
+        self._sync()
+        at_us = _query_us(at)
+        return self._view(known_at).state(projection or self._projection, at_us, certain)
+
+    def diff(
+        self,
+        a: TimeLike,
+        b: TimeLike,
+        *,
+        known_at: TimeLike | None = None,
+        projection: Projection[Any] | None = None,
+    ) -> list[Change]:
+        """What changed in the world between valid times `a` and `b` (same knowledge)."""
+        proj = projection or self._projection
+        before = self.state_at(a, known_at=known_at, projection=proj)
+        after = self.state_at(b, known_at=known_at, projection=proj)
+        return _changes(proj, before, after)
+
+    def revisions(
+        self,
+        at: TimeLike,
+        before: TimeLike,
+        after: TimeLike | None = None,
+        *,
+        projection: Projection[Any] | None = None,
+    ) -> list[Change]:
+        """What the log learned about the world at `at` between knowledge times `before` and `after`."""
+        proj = projection or self._projection
+        old = self.state_at(at, known_at=before, projection=proj)
+        new = self.state_at(at, known_at=after, projection=proj)
+        return _changes(proj, old, new)
+
+    def _known_prefix(self, known_at: TimeLike | None) -> int:
+        if known_at is None:
+            return len(self._records)
+        return bisect_right(self._recorded_us, _query_us(known_at))
+
+    def _view(self, known_at: TimeLike | None) -> View:
+        n = self._known_prefix(known_at)
+        if n == len(self._records):
+            return self._latest
+        view = self._views.get(n)
+        if view is None:
+            view = View.of(self._records[:n])
+            self._views[n] = view
+            if len(self._views) > _KNOWN_VIEWS:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(n)
+        return view
+
+    # --- export, verify, close ------------------------------------------------------------
+    def export_jsonl(self, path: str | Path) -> int:
+        """Write every record, as stored, one canonical JSON object per line; return the count."""
+        return _jsonl.export(self._store.read(), Path(path))
+
+    def import_jsonl(self, path: str | Path) -> list[Record]:
+        """Append the records of a JSON Lines file as one atomic batch; see `import_jsonl`."""
+        self._sync()
+        head = self._store.head()
+        lines = _jsonl.read(Path(path), head_recorded_at=head.recorded_at)
+        problem = self._batch_problem([line.event for line in lines])
+        if problem is not None:
+            index, exc = problem
+            raise DataError(str(exc), line=lines[index].number) from exc
+        stamp = recorded_text(self._clock())
+        items = [(line.event, (line.version, line.data), line.recorded_at or stamp) for line in lines]
+        return self._append(items, True, head.position)
+
+    def verify(self, *, head_hash: str | None = None) -> str:
+        """Check positions, recorded_at order and the hash chain of every stored record.
+
+        Raise `IntegrityError` naming the first bad position. With `head_hash` (a `head_hash`
+        published earlier), also raise if no record carries it: the log was truncated or
+        rewritten. Return the current head hash.
+        """
+        previous, last, position = GENESIS, "", 0
+        seen_published = head_hash is None
+        for row in self._store.read():
+            position += 1
+            if row.position != position:
+                raise IntegrityError(f"expected position {position}: a record is missing or moved", position=row.position)
+            if row.recorded_at < last:
+                raise IntegrityError("recorded_at goes backwards", position=position)
+            last = row.recorded_at
+            expected = chain_hash(previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data)
+            if expected != row.hash:
+                raise IntegrityError("hash does not match: the record or one before it was changed", position=position)
+            previous = row.hash
+            seen_published = seen_published or row.hash == head_hash
+        if not seen_published:
+            raise IntegrityError(
+                f"the published head hash {head_hash} is not in the log: it was truncated or "
+                f"rewritten (head is now position {position})",
+                position=position,
+            )
+        return previous
+
+    def close(self) -> None:
+        """Close the store."""
+        self._store.close()
+
+    def __enter__(self) -> Timeline[S]:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _changes(projection: Projection[Any], before: Any, after: Any) -> list[Change]:
+    differ = getattr(projection, "diff", None)
+    if callable(differ):
+        return list(differ(before, after))
+    return [] if before == after else [StateChanged(before, after)]

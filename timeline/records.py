@@ -1,0 +1,60 @@
+"""Records: the envelope the log keeps around each event, and the SHA-256 hash chain.
+
+A stored record is (position, recorded_at, type, version, id, data, hash). Its hash is
+``sha256(previous_hash + canonical_json(body))`` where the body is every other column, with
+`data` embedded as canonical JSON; the first record chains from `GENESIS`. Hashes cover the data
+*as stored* (before any upcasting), so verifying never depends on the code that reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Final, NamedTuple
+
+import attrs
+import pendulum
+
+from timeline.events import Event, MetaEvent
+
+__all__ = ["GENESIS", "Record", "StoredRecord", "chain_hash"]
+
+GENESIS: Final = "0" * 64
+"""The `previous hash` of the first record."""
+
+
+class StoredRecord(NamedTuple):
+    """A record as every store keeps it: plain columns, `data` as canonical JSON text."""
+
+    position: int
+    recorded_at: str
+    type: str
+    version: int
+    id: str
+    data: str
+    hash: str
+
+
+def chain_hash(
+    previous: str, position: int, recorded_at: str, type_: str, version: int, id_: str, data: str
+) -> str:
+    """The hash of one record given the hash before it (`data` is canonical JSON text)."""
+    body = (
+        f'{{"data":{data},"id":{json.dumps(id_, ensure_ascii=False)},'
+        f'"position":{position},"recorded_at":"{recorded_at}",'
+        f'"type":{json.dumps(type_, ensure_ascii=False)},"version":{version}}}'
+    )
+    return hashlib.sha256((previous + body).encode()).hexdigest()
+
+
+@attrs.frozen
+class Record:
+    """One entry of the log: where it is, when the log learned it, what it says, its hash."""
+
+    position: int
+    """1, 2, 3, … without gaps."""
+    recorded_at: pendulum.DateTime
+    """When the log learned the event (aware, UTC); never decreases along the log."""
+    event: Event | MetaEvent
+    hash: str
+    """SHA-256 over the previous record's hash and this record (hex)."""

@@ -1,0 +1,105 @@
+"""`load_seed`: the seed article's timeline (and its sourced follow-ups), in memory.
+
+The seed files are TOML, one batch per file: ``recorded_at`` (when the log learns the batch),
+an optional default ``[source]``, and ``[[events]]`` tables in the export format of the codec
+(``type``, optional ``version``, then the event's fields). An event's own ``source`` keys
+override the default's. They live in ``seeds/`` in the repository and inside the package when
+installed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from timeline.codec import decode
+from timeline.errors import DataError, TimelineError
+from timeline.events import Event, event_class
+from timeline.log import Clock, Timeline
+from timeline.when import to_when
+
+__all__ = ["SeedBatch", "load_seed", "read_seed_file", "seed_batches", "seed_dir"]
+
+ARTICLE = "article.toml"
+
+
+@attrs.frozen
+class SeedBatch:
+    """One seed file: the events the log learned at `recorded_at`."""
+
+    name: str
+    recorded_at: str
+    events: tuple[Event, ...]
+
+
+def seed_dir() -> Path:
+    """Where the seed files are: inside the installed package, else the checkout's ``seeds/``."""
+    packaged = Path(str(resources.files("timeline"))) / "seeds"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "seeds"
+
+
+def read_seed_file(path: Path) -> SeedBatch:
+    """Read one seed file; `DataError` names the file and event at fault."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path.name}: not valid TOML: {exc}") from None
+    default_source: dict[str, Any] = doc.get("source", {})
+    events = []
+    for index, table in enumerate(doc.get("events", []), 1):
+        data = dict(table)
+        name = data.pop("type", None)
+        label = f"{path.name}: event {index} ({data.get('id', 'no id')})"
+        try:
+            version = data.pop("version", event_class(str(name)).schema_version)
+            if "source" in data or default_source:
+                data["source"] = {
+                    "title": None, "publisher": None, "url": None, "published": None, "quote": None,
+                    **default_source, **data.get("source", {}),
+                }
+            ev = decode(name, version, data)
+        except TimelineError as exc:
+            raise DataError(f"{label}: {exc}") from exc
+        if not isinstance(ev, Event):
+            raise DataError(f"{label}: seed files hold events about the world only")
+        events.append(ev)
+    recorded = doc.get("recorded_at")
+    if not isinstance(recorded, str):
+        raise DataError(f"{path.name}: recorded_at (a string) is required")
+    return SeedBatch(path.name, recorded, tuple(events))
+
+
+def seed_batches(*, follow_ups: bool = True) -> Iterator[SeedBatch]:
+    """The seed batches in the order they are recorded (the article first)."""
+    directory = seed_dir()
+    names = [ARTICLE] + (
+        sorted(p.name for p in directory.glob("*.toml") if p.name != ARTICLE) if follow_ups else []
+    )
+    batches = [read_seed_file(directory / name) for name in names]
+    batches.sort(key=lambda b: to_when(b.recorded_at).earliest)
+    yield from batches
+
+
+def fill(tl: Timeline[Any], *, follow_ups: bool = True) -> Timeline[Any]:
+    """Append the seed batches to `tl`, each at its own `recorded_at`."""
+    for batch in seed_batches(follow_ups=follow_ups):
+        tl.append(*batch.events, recorded_at=batch.recorded_at)
+    return tl
+
+
+def load_seed(*, follow_ups: bool = True, clock: Clock | None = None) -> Timeline[Any]:
+    """The seed article's timeline in memory, with `SupportState` as its projection.
+
+    With `follow_ups` (the default) it also holds the dated context and follow-up files
+    (the 11 March resumption, the loan tranches), each recorded on its own date.
+    """
+    from timeline._open import open as open_timeline
+
+    return fill(open_timeline(clock=clock), follow_ups=follow_ups)

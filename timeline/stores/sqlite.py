@@ -1,0 +1,189 @@
+"""The embedded default: one SQLite file (stdlib `sqlite3`), WAL mode, append-only by trigger.
+
+Durability: every append batch is one ``BEGIN IMMEDIATE … COMMIT`` transaction. With the
+default ``synchronous=FULL`` a batch whose `append` returned survives a crash of the process *and*
+of the machine (the WAL is fsynced at each commit). ``durability="normal"`` keeps atomicity and
+survives a killed process, but the last commits may be lost on power failure; it is several times
+faster for one-event appends. Several processes may append to one file: the write lock is taken
+before the head is read, so `expected_position` is checked inside the write transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Final, Literal
+
+from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError, StoreError
+from timeline.records import StoredRecord
+from timeline.stores import Build, Head
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+SCHEMA_VERSION: Final = 1
+_APPLICATION_ID: Final = 0x544C4E31  # "TLN1": marks the file as a timeline
+
+_SCHEMA: Final = f"""
+CREATE TABLE timeline_schema (
+    version    INTEGER NOT NULL,
+    applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+INSERT INTO timeline_schema (version) VALUES ({SCHEMA_VERSION});
+CREATE TABLE records (
+    position    INTEGER PRIMARY KEY,
+    recorded_at TEXT    NOT NULL,
+    type        TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    id          TEXT    NOT NULL UNIQUE,
+    data        TEXT    NOT NULL,
+    hash        TEXT    NOT NULL
+);
+CREATE TRIGGER records_no_update BEFORE UPDATE ON records
+BEGIN SELECT RAISE(ABORT, 'timeline records are append-only: UPDATE refused'); END;
+CREATE TRIGGER records_no_delete BEFORE DELETE ON records
+BEGIN SELECT RAISE(ABORT, 'timeline records are append-only: DELETE refused'); END;
+CREATE TRIGGER timeline_schema_no_update BEFORE UPDATE ON timeline_schema
+BEGIN SELECT RAISE(ABORT, 'the schema table is append-only'); END;
+PRAGMA application_id = {_APPLICATION_ID};
+"""
+
+_INSERT: Final = (
+    "INSERT INTO records (position, recorded_at, type, version, id, data, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_HEAD: Final = "SELECT position, hash, recorded_at FROM records ORDER BY position DESC LIMIT 1"
+
+Durability = Literal["full", "normal"]
+
+
+def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the log is read-only ({text})", path=path)
+    if "full" in text:
+        return StoreError(f"the disk is full; nothing was written ({text})", path=path)
+    if "not a database" in text:
+        return StoreError("not a timeline: the file is not an SQLite database", path=path)
+    return StoreError(text, path=path)
+
+
+class SQLiteStore:
+    """Records in one SQLite file (created if missing)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, durability: Durability = "full") -> None:
+        if durability not in ("full", "normal"):
+            raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
+        self.path = str(Path(path))
+        if Path(self.path).is_dir():
+            raise StoreError("is a directory, not a timeline file", path=self.path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+        try:
+            self._open(durability)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _store_error(exc, self.path) from None
+        except StoreError:
+            self._db.close()
+            raise
+
+    def _open(self, durability: Durability) -> None:
+        db = self._db
+        db.execute("PRAGMA busy_timeout = 30000")
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+            except sqlite3.Error:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                # another process may have created it meanwhile
+                tables = {
+                    row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+                if "records" not in tables:
+                    raise
+        elif "records" not in tables or "timeline_schema" not in tables:
+            raise StoreError("not a timeline: an SQLite file without a records table", path=self.path)
+        (version,) = db.execute("SELECT max(version) FROM timeline_schema").fetchone()
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"schema version {version} is not {SCHEMA_VERSION}; use a matching timeline",
+                path=self.path,
+            )
+        db.execute(f"PRAGMA synchronous = {durability.upper()}")
+
+    @property
+    def location(self) -> str:
+        return f"sqlite:{self.path}"
+
+    def head(self) -> Head:
+        try:
+            row = self._db.execute(_HEAD).fetchone()
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+        return Head() if row is None else Head(*row)
+
+    def read(self, after: int = 0) -> Iterator[StoredRecord]:
+        try:
+            cursor = self._db.execute(
+                "SELECT position, recorded_at, type, version, id, data, hash FROM records "
+                "WHERE position > ? ORDER BY position",
+                (after,),
+            )
+            cursor.arraysize = 4096
+            while batch := cursor.fetchmany():
+                yield from map(StoredRecord._make, batch)
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+
+    def append(self, build: Build, expected_position: int | None) -> Sequence[StoredRecord]:
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+        rows: list[StoredRecord] = []
+        try:
+            row = db.execute(_HEAD).fetchone()
+            head = Head() if row is None else Head(*row)
+            if expected_position is not None and expected_position != head.position:
+                raise ConcurrencyError(expected_position, head.position)
+            rows = list(build(head))
+            if rows and rows[0].position != head.position + 1:
+                raise IntegrityError("rows to append do not follow the head", position=rows[0].position)
+            db.executemany(_INSERT, rows)
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.IntegrityError) and "records.id" in str(exc):
+                raise self._duplicate(rows) from None
+            if isinstance(exc, sqlite3.Error):
+                raise _store_error(exc, self.path) from None
+            raise
+        return rows
+
+    def _duplicate(self, rows: Sequence[StoredRecord]) -> DuplicateEventId:
+        seen: set[str] = set()
+        for row in rows:
+            if row.id in seen:
+                return DuplicateEventId(row.id)
+            seen.add(row.id)
+        ids = [row.id for row in rows]
+        found = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0] for r in self._db.execute(f"SELECT id FROM records WHERE id IN ({marks})", chunk)
+            )
+        return DuplicateEventId(next(id_ for id_ in ids if id_ in found))
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,476 @@
+"""`SupportState`: the state of support for Ukraine at a point in time, and its projection.
+
+The state is immutable and cheap to extend: lists that grow with the log (commitments, talks,
+meetings, aid changes) are kept as persistent linked lists shared between successive states and
+turned into tuples once, when first asked for; small maps (aid status, positions) are copied on
+write. So folding a million events stays linear, and checkpoints share their structure.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from timeline.projection import Change, Reducer, on
+from timeline.values import Money, Person
+from timeline.when import When
+from timeline.support.events import (
+    AidPaused,
+    AidResumed,
+    Channel,
+    CoalitionLaunched,
+    DealSigned,
+    LoanAnnounced,
+    LoanDisbursed,
+    LoanStage,
+    MeetingHeld,
+    SpendingAnnounced,
+    Stance,
+    StatementMade,
+    TalksHeld,
+    TroopsPledged,
+)
+
+__all__ = [
+    "AidChanged",
+    "AidStatus",
+    "Coalition",
+    "Commitment",
+    "CommitmentChanged",
+    "ItemChanged",
+    "Pause",
+    "Position",
+    "PositionChanged",
+    "SupportProjection",
+    "SupportState",
+    "TroopPledge",
+    "support_diff",
+]
+
+Status: TypeAlias = Literal["active", "paused"]
+_Cons: TypeAlias = "tuple[Any, _Cons] | None"
+
+
+def _items(cons: _Cons) -> tuple[Any, ...]:
+    out = []
+    while cons is not None:
+        out.append(cons[0])
+        cons = cons[1]
+    out.reverse()
+    return tuple(out)
+
+
+def _channel(value: Channel | str) -> Channel:
+    return value if isinstance(value, Channel) else Channel(value)
+
+
+@attrs.frozen
+class AidStatus:
+    """Whether `provider`'s `channel` of support to `recipient` flows, and since when."""
+
+    provider: str
+    recipient: str
+    channel: Channel
+    status: Status
+    since: When
+    event_id: str
+
+
+@attrs.frozen
+class Pause:
+    """An interval in which a channel of support was paused (`end` None while it lasts)."""
+
+    provider: str
+    recipient: str
+    channel: Channel
+    start: When
+    end: When | None
+    event_id: str
+
+
+@attrs.frozen
+class Commitment:
+    """Money committed to Ukraine: a loan (latest stage), a procurement deal or a spending plan."""
+
+    id: str
+    kind: Literal["loan", "deal", "spending"]
+    provider: str
+    recipient: str | None
+    amount: Money
+    occurred: When
+    description: str
+    backing: str | None = None
+    stage: LoanStage | None = None
+    disbursed: tuple[Money, ...] = ()
+
+
+@attrs.frozen
+class TroopPledge:
+    """A troop pledge to a coalition."""
+
+    actor: str
+    troops: int | None
+    occurred: When
+    event_id: str
+
+
+@attrs.frozen
+class Coalition:
+    """A coalition, its leads, and who has pledged troops."""
+
+    id: str
+    name: str
+    leads: tuple[str, ...]
+    purpose: str
+    launched: When
+    pledges: tuple[TroopPledge, ...] = ()
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """Leads first, then every actor that pledged troops, each once."""
+        return tuple(dict.fromkeys((*self.leads, *(p.actor for p in self.pledges))))
+
+
+@attrs.frozen
+class Position:
+    """What `actor` said about `subject`, by whom, when, in their words."""
+
+    actor: str
+    subject: str
+    stance: Stance
+    speaker: Person
+    quote: str | None
+    occurred: When
+    event_id: str
+
+
+@attrs.frozen(repr=False)
+class SupportState:
+    """The state of international support for Ukraine at one point of valid and known time.
+
+    Immutable: every accessor returns tuples or read-only mappings.
+    """
+
+    _aid: Mapping[tuple[str, str, Channel], AidStatus] = attrs.field(factory=dict)
+    _aid_log: _Cons = None
+    _commitments: _Cons = None
+    _disbursed: Mapping[str, tuple[Money, ...]] = attrs.field(factory=dict)
+    _coalitions: Mapping[str, Coalition] = attrs.field(factory=dict)
+    _talks: _Cons = None
+    _meetings: _Cons = None
+    _positions: Mapping[str, Mapping[str, Position]] = attrs.field(factory=dict)
+    _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False)
+
+    # --- aid --------------------------------------------------------------------------
+    def aid(self, provider: str, channel: Channel | str, recipient: str = "UA") -> AidStatus | None:
+        """The current `AidStatus` of a channel (with `since`), or None if nothing is recorded."""
+        return self._aid.get((provider, recipient, _channel(channel)))
+
+    def aid_status(
+        self, provider: str, channel: Channel | str, recipient: str = "UA"
+    ) -> Status | None:
+        """``"active"``, ``"paused"``, or None when no pause or resumption is recorded."""
+        found = self.aid(provider, channel, recipient)
+        return None if found is None else found.status
+
+    @property
+    def aid_statuses(self) -> tuple[AidStatus, ...]:
+        """Every channel with a recorded status."""
+        return tuple(self._aid.values())
+
+    def pauses(self) -> tuple[Pause, ...]:
+        """Every pause as an interval; a pause still in force has ``end=None``."""
+        if "pauses" not in self._cache:
+            open_: dict[tuple[str, str, Channel], Pause] = {}
+            done: list[Pause] = []
+            for status in _items(self._aid_log):
+                key = (status.provider, status.recipient, status.channel)
+                if status.status == "paused" and key not in open_:
+                    open_[key] = Pause(*key, status.since, None, status.event_id)
+                elif status.status == "active" and key in open_:
+                    done.append(attrs.evolve(open_.pop(key), end=status.since))
+            self._cache["pauses"] = tuple(done) + tuple(open_.values())
+        result: tuple[Pause, ...] = self._cache["pauses"]
+        return result
+
+    # --- money ------------------------------------------------------------------------
+    @property
+    def commitments(self) -> tuple[Commitment, ...]:
+        """Loans (latest stage of each), deals and spending plans, in the order they occurred."""
+        if "commitments" not in self._cache:
+            latest: dict[str, Commitment] = {}
+            for item in _items(self._commitments):
+                latest.pop(item.id, None)
+                latest[item.id] = item
+            disbursed = self._disbursed
+            self._cache["commitments"] = tuple(
+                attrs.evolve(c, disbursed=disbursed[c.id]) if c.id in disbursed else c
+                for c in latest.values()
+            )
+        result: tuple[Commitment, ...] = self._cache["commitments"]
+        return result
+
+    def totals(
+        self, provider: str | None = None, kind: str | None = None
+    ) -> dict[str, Decimal]:
+        """Sum of commitments per currency (never mixed), optionally for one provider or kind."""
+        sums: dict[str, Decimal] = {}
+        for c in self.commitments:
+            if (provider is None or c.provider == provider) and (kind is None or c.kind == kind):
+                sums[c.amount.currency] = sums.get(c.amount.currency, Decimal(0)) + c.amount.amount
+        return sums
+
+    # --- diplomacy --------------------------------------------------------------------
+    @property
+    def coalitions(self) -> Mapping[str, Coalition]:
+        """Every coalition launched, by key."""
+        return types.MappingProxyType(dict(self._coalitions))
+
+    @property
+    def coalition(self) -> Coalition | None:
+        """The most recently launched coalition, or None."""
+        return next(reversed(self._coalitions.values()), None)
+
+    @property
+    def talks(self) -> tuple[TalksHeld, ...]:
+        """Talks held, in the order they occurred."""
+        return _items(self._talks)
+
+    @property
+    def meetings(self) -> tuple[MeetingHeld, ...]:
+        """Meetings held, in the order they occurred."""
+        return _items(self._meetings)
+
+    @property
+    def positions(self) -> Mapping[str, Mapping[str, Position]]:
+        """actor -> subject -> the latest `Position`, read-only."""
+        return types.MappingProxyType(
+            {actor: types.MappingProxyType(dict(subjects)) for actor, subjects in self._positions.items()}
+        )
+
+    def __repr__(self) -> str:
+        aid = ", ".join(f"{s.provider} {s.channel.value}: {s.status}" for s in self._aid.values())
+        totals = "; ".join(
+            f"{currency} {amount:,f}" for currency, amount in sorted(self.totals().items())
+        )
+        coalition = self.coalition
+        return (
+            f"<SupportState aid=[{aid}] commitments={len(self.commitments)}"
+            f" totals=[{totals}] coalition={coalition.name if coalition else None}"
+            f" talks={len(self.talks)} positions={sum(len(s) for s in self._positions.values())}>"
+        )
+
+    def __iter__(self) -> Iterator[Commitment]:  # pragma: no cover - not iterable
+        raise TypeError("SupportState is not iterable; use .commitments, .talks, …")
+
+
+def _describe(ev: LoanAnnounced | DealSigned | SpendingAnnounced) -> str:
+    if isinstance(ev, LoanAnnounced):
+        return f"loan {ev.loan}" + (f" ({ev.programme})" if ev.programme else "")
+    if isinstance(ev, DealSigned):
+        items = ", ".join(ev.items) or "supplies"
+        return f"deal with {ev.supplier}: {items}"
+    return ev.programme
+
+
+class SupportProjection(Reducer[SupportState]):
+    """The default projection of `timeline.open()`: folds support events into `SupportState`."""
+
+    def initial(self) -> SupportState:
+        return SupportState()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    @on(AidPaused, AidResumed)
+    def _aid(self, state: SupportState, ev: AidPaused | AidResumed) -> SupportState:
+        status: Status = "paused" if isinstance(ev, AidPaused) else "active"
+        record = AidStatus(ev.provider, ev.recipient, ev.channel, status, ev.occurred, ev.id)
+        aid = dict(state._aid)
+        aid[(ev.provider, ev.recipient, ev.channel)] = record
+        return attrs.evolve(state, aid=aid, aid_log=(record, state._aid_log))
+
+    @on(LoanAnnounced)
+    def _loan(self, state: SupportState, ev: LoanAnnounced) -> SupportState:
+        item = Commitment(
+            ev.loan, "loan", ev.lender, ev.borrower, ev.amount, ev.occurred, _describe(ev),
+            backing=ev.backing, stage=ev.stage,
+        )
+        return attrs.evolve(state, commitments=(item, state._commitments))
+
+    @on(LoanDisbursed)
+    def _disburse(self, state: SupportState, ev: LoanDisbursed) -> SupportState:
+        disbursed = dict(state._disbursed)
+        disbursed[ev.loan] = (*disbursed.get(ev.loan, ()), ev.amount)
+        return attrs.evolve(state, disbursed=disbursed)
+
+    @on(DealSigned)
+    def _deal(self, state: SupportState, ev: DealSigned) -> SupportState:
+        item = Commitment(ev.id, "deal", ev.buyer, ev.beneficiary, ev.amount, ev.occurred, _describe(ev))
+        return attrs.evolve(state, commitments=(item, state._commitments))
+
+    @on(SpendingAnnounced)
+    def _spending(self, state: SupportState, ev: SpendingAnnounced) -> SupportState:
+        item = Commitment(ev.id, "spending", ev.actor, None, ev.amount, ev.occurred, _describe(ev))
+        return attrs.evolve(state, commitments=(item, state._commitments))
+
+    @on(CoalitionLaunched)
+    def _coalition(self, state: SupportState, ev: CoalitionLaunched) -> SupportState:
+        coalitions = dict(state._coalitions)
+        old = coalitions.pop(ev.coalition, None)
+        coalitions[ev.coalition] = Coalition(
+            ev.coalition, ev.name, ev.leads, ev.purpose, ev.occurred, old.pledges if old else ()
+        )
+        return attrs.evolve(state, coalitions=coalitions)
+
+    @on(TroopsPledged)
+    def _pledge(self, state: SupportState, ev: TroopsPledged) -> SupportState:
+        coalitions = dict(state._coalitions)
+        pledge = TroopPledge(ev.actor, ev.troops, ev.occurred, ev.id)
+        old = coalitions.get(ev.coalition)
+        if old is None:  # a pledge to a coalition not (yet) launched in this log
+            old = Coalition(ev.coalition, ev.coalition, (), "", ev.occurred)
+        coalitions[ev.coalition] = attrs.evolve(old, pledges=(*old.pledges, pledge))
+        return attrs.evolve(state, coalitions=coalitions)
+
+    @on(TalksHeld)
+    def _talks(self, state: SupportState, ev: TalksHeld) -> SupportState:
+        return attrs.evolve(state, talks=(ev, state._talks))
+
+    @on(MeetingHeld)
+    def _meeting(self, state: SupportState, ev: MeetingHeld) -> SupportState:
+        return attrs.evolve(state, meetings=(ev, state._meetings))
+
+    @on(StatementMade)
+    def _statement(self, state: SupportState, ev: StatementMade) -> SupportState:
+        positions = dict(state._positions)
+        subjects = dict(positions.get(ev.actor, {}))
+        subjects[ev.subject] = Position(
+            ev.actor, ev.subject, ev.stance, ev.speaker, ev.quote, ev.occurred, ev.id
+        )
+        positions[ev.actor] = subjects
+        return attrs.evolve(state, positions=positions)
+
+    def diff(self, before: SupportState, after: SupportState) -> list[Change]:
+        """Typed changes from `before` to `after`, each with a one-line `str`."""
+        return support_diff(before, after)
+
+
+@attrs.frozen
+class AidChanged:
+    """A channel of aid changed status (``before`` None: nothing recorded, i.e. flowing)."""
+
+    provider: str
+    recipient: str
+    channel: Channel
+    before: Status | None
+    after: Status | None
+    since: When | None
+
+    def __str__(self) -> str:
+        when = f" ({self.since})" if self.since else ""
+        return (
+            f"{self.provider} {self.channel.value} aid: {self.before or 'active'} → "
+            f"{self.after or 'active'}{when}"
+        )
+
+
+@attrs.frozen
+class CommitmentChanged:
+    """A commitment appeared, changed (stage, amount, disbursements) or disappeared."""
+
+    before: Commitment | None
+    after: Commitment | None
+
+    def __str__(self) -> str:
+        c = self.after or self.before
+        assert c is not None
+        def money(item: Commitment | None) -> str:
+            if item is None:
+                return "—"
+            stage = f", {item.stage.value}" if item.stage else ""
+            paid = f", {len(item.disbursed)} tranche(s) paid" if item.disbursed else ""
+            return f"{item.amount}{stage}{paid}"
+        return f"{c.provider} {c.description}: {money(self.before)} → {money(self.after)} ({c.occurred})"
+
+
+@attrs.frozen
+class PositionChanged:
+    """An actor's stance on a subject appeared or changed."""
+
+    actor: str
+    subject: str
+    before: Position | None
+    after: Position | None
+
+    def __str__(self) -> str:
+        def stance(p: Position | None) -> str:
+            return "—" if p is None else p.stance.value
+        when = self.after.occurred if self.after else self.before.occurred if self.before else ""
+        return f"{self.actor} on {self.subject}: {stance(self.before)} → {stance(self.after)} ({when})"
+
+
+@attrs.frozen
+class ItemChanged:
+    """A coalition, talks or meeting appeared, changed or disappeared."""
+
+    kind: Literal["coalition", "talks", "meeting"]
+    key: str
+    before: object
+    after: object
+    summary: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.summary}"
+
+
+def _by_id(items: tuple[Any, ...]) -> dict[str, Any]:
+    return {item.id: item for item in items}
+
+
+def support_diff(before: SupportState, after: SupportState) -> list[Change]:
+    """What changed between two support states, in a stable order."""
+    changes: list[Change] = []
+    for key in dict.fromkeys((*before._aid, *after._aid)):
+        old, new = before._aid.get(key), after._aid.get(key)
+        if (old and old.status) != (new and new.status):
+            changes.append(
+                AidChanged(*key, old and old.status, new and new.status, (new or old).since if (new or old) else None)
+            )
+    old_c, new_c = _by_id(before.commitments), _by_id(after.commitments)
+    for key in dict.fromkeys((*old_c, *new_c)):
+        if old_c.get(key) != new_c.get(key):
+            changes.append(CommitmentChanged(old_c.get(key), new_c.get(key)))
+    for key in dict.fromkeys((*before._coalitions, *after._coalitions)):
+        old_k, new_k = before._coalitions.get(key), after._coalitions.get(key)
+        if old_k != new_k:
+            c = new_k or old_k
+            assert c is not None
+            what = "launched" if old_k is None else "withdrawn" if new_k is None else "changed"
+            changes.append(
+                ItemChanged("coalition", key, old_k, new_k, f"{c.name!r} {what}: leads {', '.join(c.leads)}; participants {', '.join(c.participants)} ({c.launched})")
+            )
+    for kind, old_items, new_items in (
+        ("talks", before.talks, after.talks),
+        ("meeting", before.meetings, after.meetings),
+    ):
+        olds, news = _by_id(old_items), _by_id(new_items)
+        for key in dict.fromkeys((*olds, *news)):
+            if olds.get(key) != news.get(key):
+                item = news.get(key) or olds[key]
+                verb = "held" if key in news else "withdrawn"
+                changes.append(ItemChanged(kind, key, olds.get(key), news.get(key), f"{item.topic!r} {verb} ({item.occurred})"))  # type: ignore[arg-type]
+    actors = dict.fromkeys((*before._positions, *after._positions))
+    for actor in actors:
+        olds_p, news_p = before._positions.get(actor, {}), after._positions.get(actor, {})
+        for subject in dict.fromkeys((*olds_p, *news_p)):
+            if olds_p.get(subject) != news_p.get(subject):
+                changes.append(PositionChanged(actor, subject, olds_p.get(subject), news_p.get(subject)))
+    return changes
