@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from timeline.testing import FrozenClock
 
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile("fast", max_examples=20, deadline=None)
@@ -22,20 +24,6 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-class FrozenClock:
-    """A clock the tests move by hand."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def tick(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(dt.datetime(2025, 3, 6, 12, tzinfo=dt.timezone.utc))
@@ -45,5 +33,3 @@ def clock() -> FrozenClock:
 def db_path(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "log.db"
 
-
-MakeStore = Callable[[], object]

@@ -102,15 +102,30 @@ def _format_leaf(exc: BaseException, type_: type | None) -> str:
     return cattrs.v.format_exception(exc, type_)
 
 
+def _leaf_field(exc: BaseException) -> str | None:
+    """The field of the first `InvalidEvent` inside a (nested) exception group."""
+    if isinstance(exc, InvalidEvent):
+        return exc.field
+    for inner in getattr(exc, "exceptions", ()):
+        found = _leaf_field(inner)
+        if found:
+            return found
+    return None
+
+
 def _describe(exc: BaseException) -> tuple[str, str | None]:
     """Readable message and first field path of a cattrs/attrs failure."""
     if isinstance(exc, InvalidEvent):
         return str(exc), exc.field
     if isinstance(exc, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
-        messages = cattrs.transform_error(exc, path="", format_exception=_format_leaf)
+        messages = [
+            m.removesuffix(" @ ")
+            for m in cattrs.transform_error(exc, path="", format_exception=_format_leaf)
+        ]
         first = messages[0] if messages else str(exc)
-        field = first.rsplit("@ ", 1)[-1].lstrip(".").split(".")[0] if "@ " in first else None
-        return "; ".join(messages), field or None
+        path = first.rsplit(" @ ", 1)[-1] if " @ " in first else ""
+        field = path.lstrip(".").split(".")[0].split("[")[0] or _leaf_field(exc)
+        return "; ".join(messages), field
     return str(exc), None
 
 
