@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,10 +25,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock(dt.datetime(2025, 3, 6, 12, tzinfo=dt.timezone.utc))
+    return FrozenClock(dt.datetime(2025, 3, 6, 12, tzinfo=dt.UTC))
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "log.db"
-
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "log.db"

@@ -113,8 +113,14 @@ def test_correction_needs_an_event_replacement() -> None:
 
 def test_round_trip_of_a_correction_with_nested_event() -> None:
     deal = DealSigned(
-        id="d", occurred="2025-03-06", buyer="GB", supplier="Anduril UK", beneficiary="UA",
-        amount=Money.parse("nearly £30m"), items=("Altius 600m", "Altius 700m"), delivery="2025-03/2025-06?",
+        id="d",
+        occurred="2025-03-06",
+        buyer="GB",
+        supplier="Anduril UK",
+        beneficiary="UA",
+        amount=Money.parse("nearly £30m"),
+        items=("Altius 600m", "Altius 700m"),
+        delivery="2025-03/2025-06?",
     )
     fix = Correction(target="d", replacement=deal, reason="amount")
     name, version, data = encode(fix)
@@ -138,7 +144,9 @@ def test_canonical_json_is_sorted_and_compact() -> None:
 
 
 def _aid_data(**changes: Any) -> dict[str, Any]:
-    ev = AidPaused(id="a", occurred="2025-03-03", provider="US", recipient="UA", channel=Channel.MILITARY)
+    ev = AidPaused(
+        id="a", occurred="2025-03-03", provider="US", recipient="UA", channel=Channel.MILITARY
+    )
     return {**to_dict(ev), **changes}
 
 
@@ -154,7 +162,9 @@ def _aid_data(**changes: Any) -> dict[str, Any]:
         ({"surprise": 1}, None, "extra fields found"),
     ],
 )
-def test_decode_errors_name_the_field(changes: dict[str, Any], field: str | None, message: str) -> None:
+def test_decode_errors_name_the_field(
+    changes: dict[str, Any], field: str | None, message: str
+) -> None:
     with pytest.raises(InvalidEvent, match=message) as info:
         decode("aid.paused", 1, _aid_data(**changes))
     if field is not None:
@@ -172,15 +182,24 @@ def test_decode_missing_field() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "message"),
-    [({"amount": "-1", "currency": "GBP", "approximate": False}, "negative"),
-     ({"amount": "1", "currency": "GBQ", "approximate": False}, "GBQ"),
-     ({"amount": 1.5, "currency": "GBP", "approximate": False}, "decimal string"),
-     ({"amount": "x", "currency": "GBP", "approximate": False}, "not a decimal"),
-     ({"amount": "1", "currency": "GBP", "approximate": "yes"}, "true or false")],
+    [
+        ({"amount": "-1", "currency": "GBP", "approximate": False}, "negative"),
+        ({"amount": "1", "currency": "GBQ", "approximate": False}, "GBQ"),
+        ({"amount": 1.5, "currency": "GBP", "approximate": False}, "decimal string"),
+        ({"amount": "x", "currency": "GBP", "approximate": False}, "not a decimal"),
+        ({"amount": "1", "currency": "GBP", "approximate": "yes"}, "true or false"),
+    ],
 )
 def test_decode_money_errors(amount: dict[str, Any], message: str) -> None:
-    ev = LoanAnnounced(id="l", occurred="2025", loan="l", lender="GB", borrower="UA",
-                       amount=Money.parse("£1"), stage="agreed")
+    ev = LoanAnnounced(
+        id="l",
+        occurred="2025",
+        loan="l",
+        lender="GB",
+        borrower="UA",
+        amount=Money.parse("£1"),
+        stage="agreed",
+    )
     data = {**to_dict(ev), "amount": amount}
     with pytest.raises(InvalidEvent, match=message) as info:
         decode("loan.announced", 1, data)
@@ -196,11 +215,18 @@ def test_decode_money_errors(amount: dict[str, Any], message: str) -> None:
         ("aid.paused", "1", {}, InvalidEvent, "version must be an int"),
         ("aid.paused", 1, [], InvalidEvent, "data must be an object"),
         ("aid.paused", 2, {}, UnknownEventType, "knows up to 1"),
-        ("test.milestone", 1, {"id": "x", "occurred": "2025", "source": None, "name": 1, "tags": []},
-         InvalidEvent, "expected a string"),
+        (
+            "test.milestone",
+            1,
+            {"id": "x", "occurred": "2025", "source": None, "name": 1, "tags": []},
+            InvalidEvent,
+            "expected a string",
+        ),
     ],
 )
-def test_decode_refuses_bad_envelopes(name: Any, version: Any, data: Any, error: type, message: str) -> None:
+def test_decode_refuses_bad_envelopes(
+    name: Any, version: Any, data: Any, error: type, message: str
+) -> None:
     with pytest.raises(error, match=message):
         decode(name, version, data)
 
@@ -230,8 +256,11 @@ def test_from_dict_of_replacement_envelope_errors() -> None:
     data["replacement"] = {"type": "test.milestone"}
     with pytest.raises(InvalidEvent, match="exactly 'type', 'version' and 'data'"):
         from_dict("timeline.correction", data)
-    data["replacement"] = {"type": "timeline.retraction", "version": 1,
-                           "data": to_dict(Retraction(target="m"))}
+    data["replacement"] = {
+        "type": "timeline.retraction",
+        "version": 1,
+        "data": to_dict(Retraction(target="m")),
+    }
     with pytest.raises(InvalidEvent, match="not an event about the world"):
         from_dict("timeline.correction", data)
     with pytest.raises(InvalidEvent, match="data must be an object"):
@@ -242,6 +271,18 @@ def test_statement_people_must_be_people() -> None:
     with pytest.raises(InvalidEvent, match="people"):
         AidPaused(occurred="2025", provider="US", recipient="UA", channel="military", people=("x",))  # type: ignore[arg-type]
     with pytest.raises(InvalidEvent, match="speaker"):
-        decode("statement.made", 1, {"id": "s", "occurred": "2025", "source": None, "speaker": "Lavrov",
-                                     "actor": "RU", "subject": "x", "stance": "opposes", "quote": None})
+        decode(
+            "statement.made",
+            1,
+            {
+                "id": "s",
+                "occurred": "2025",
+                "source": None,
+                "speaker": "Lavrov",
+                "actor": "RU",
+                "subject": "x",
+                "stance": "opposes",
+                "quote": None,
+            },
+        )
     assert StatementMade.event_type == "statement.made"

@@ -21,8 +21,7 @@ from timeline import (
     TimeError,
 )
 from timeline.records import GENESIS
-from timeline.support import AidPaused, AidResumed, SupportState
-
+from timeline.support import SupportState
 from timeline.testing import FrozenClock
 
 
@@ -77,8 +76,12 @@ def test_append_returns_records_with_chain(clock: FrozenClock) -> None:
 
 def test_events_are_in_valid_time_order_with_position_tiebreak(clock: FrozenClock) -> None:
     tl = timeline.open(clock=clock)
-    tl.append(note("late", "2025-03-05"), note("month", "2025-03"), note("day", "2025-03-01"),
-              note("day2", "2025-03-01"))
+    tl.append(
+        note("late", "2025-03-05"),
+        note("month", "2025-03"),
+        note("day", "2025-03-01"),
+        note("day2", "2025-03-01"),
+    )
     assert [e.id for e in tl.events()] == ["day", "day2", "month", "late"]
     assert [e.id for e in tl.events(at="2025-03-01")] == ["day", "day2", "month"]
 
@@ -88,7 +91,7 @@ def test_state_at_bare_date_includes_that_day(clock: FrozenClock) -> None:
     tl.append(note("a", "2025-03-03T23:30:00Z"), note("b", "2025-03-04T00:00:00Z"))
     assert tl.state_at("2025-03-03", projection=TEXTS) == ("a",)
     assert tl.state_at(dt.date(2025, 3, 3), projection=TEXTS) == ("a",)
-    assert tl.state_at(dt.datetime(2025, 3, 3, 23, tzinfo=dt.timezone.utc), projection=TEXTS) == ()
+    assert tl.state_at(dt.datetime(2025, 3, 3, 23, tzinfo=dt.UTC), projection=TEXTS) == ()
 
 
 def test_certain_counts_an_event_once_its_latest_has_passed(clock: FrozenClock) -> None:
@@ -116,7 +119,7 @@ def test_recorded_at_never_decreases(clock: FrozenClock) -> None:
     with pytest.raises(TimeError, match="before the head's"):
         tl.append(note("b", "2025"), recorded_at="2025-03-09")
     assert tl.head == 1
-    clock.now = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)  # a clock behind the log
+    clock.now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)  # a clock behind the log
     rec = tl.append(note("c", "2025"))[0]
     assert rec.recorded_at == tl.record("a").recorded_at
     with pytest.raises(TimeError, match="naive"):
@@ -126,7 +129,9 @@ def test_recorded_at_never_decreases(clock: FrozenClock) -> None:
 def test_stale_expected_position_writes_nothing(clock: FrozenClock) -> None:
     tl = timeline.open(clock=clock)
     tl.append(note("a", "2025"), expected_position=0)
-    with pytest.raises(ConcurrencyError, match="expected the head at position 0 but it is at 1") as info:
+    with pytest.raises(
+        ConcurrencyError, match="expected the head at position 0 but it is at 1"
+    ) as info:
         tl.append(note("b", "2025"), note("c", "2025"), expected_position=0)
     assert (info.value.expected, info.value.actual) == (0, 1)
     assert tl.head == 1
@@ -155,7 +160,11 @@ def test_corrections_and_retractions(clock: FrozenClock) -> None:
     tl = timeline.open(clock=clock)
     tl.append(note("a", "2025-03-01", "first"), note("b", "2025-03-02"))
     clock.tick(days=1)
-    tl.append(Correction(id="fix", target="a", replacement=note("x", "2025-03-05", "moved"), reason="date"))
+    tl.append(
+        Correction(
+            id="fix", target="a", replacement=note("x", "2025-03-05", "moved"), reason="date"
+        )
+    )
     assert [e.text for e in tl.events()] == ["b", "moved"]  # type: ignore[attr-defined]
     assert tl.events()[1].id == "a"  # the effective event keeps the original id
     before = clock.now - dt.timedelta(hours=1)
@@ -251,7 +260,10 @@ def test_verify_names_the_position_of_a_flipped_byte(db_path: Path, clock: Froze
     raw.execute("UPDATE records SET data = replace(data, 'text 3', 'text 8') WHERE position = 4")
     raw.commit()
     raw.close()
-    with timeline.open(db_path) as tl, pytest.raises(IntegrityError, match="position 4: hash does not match") as info:
+    with (
+        timeline.open(db_path) as tl,
+        pytest.raises(IntegrityError, match="position 4: hash does not match") as info,
+    ):
         tl.verify()
     assert info.value.position == 4
 
@@ -267,7 +279,7 @@ def test_verify_detects_removed_and_truncated_records(db_path: Path, clock: Froz
     store = timeline.stores.sqlite.SQLiteStore(db_path)
     tl = timeline.Timeline(store, projection=TEXTS)
     tl.verify()  # the remaining chain is intact ...
-    with pytest.raises(IntegrityError, match="published head hash .* is not in the log"):
+    with pytest.raises(IntegrityError, match=r"published head hash .* is not in the log"):
         tl.verify(head_hash=published)  # ... but the published head is gone
     raw.execute("DELETE FROM records WHERE position = 2")
     raw.commit()
@@ -285,7 +297,10 @@ def test_verify_detects_recorded_at_going_backwards(db_path: Path, clock: Frozen
     raw.execute("UPDATE records SET recorded_at = '2025-03-01T00:00:00.000000Z' WHERE position = 2")
     raw.commit()
     raw.close()
-    with timeline.open(db_path) as tl, pytest.raises(IntegrityError, match="position 2: recorded_at goes backwards"):
+    with (
+        timeline.open(db_path) as tl,
+        pytest.raises(IntegrityError, match="position 2: recorded_at goes backwards"),
+    ):
         tl.verify()
 
 
@@ -302,10 +317,14 @@ def test_unreadable_stored_data_is_an_integrity_error(db_path: Path, clock: Froz
 
 
 # --- export and import -------------------------------------------------------------------
-def test_export_then_import_reproduces_records_and_hashes(tmp_path: Path, clock: FrozenClock) -> None:
+def test_export_then_import_reproduces_records_and_hashes(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     tl = timeline.load_seed()
-    tl.append(Correction(target="uk-anduril-drones", replacement=note("z", "2025-03-06")),
-              recorded_at="2025-05-01")
+    tl.append(
+        Correction(target="uk-anduril-drones", replacement=note("z", "2025-03-06")),
+        recorded_at="2025-05-01",
+    )
     path = tmp_path / "log.jsonl"
     assert tl.export_jsonl(path) == tl.head
     copy = timeline.open(tmp_path / "copy.db", clock=clock)
@@ -319,8 +338,12 @@ def test_export_then_import_reproduces_records_and_hashes(tmp_path: Path, clock:
 
 def _lines(n: int) -> list[dict[str, Any]]:
     return [
-        {"type": "test.note", "version": 1, "recorded_at": "2025-03-06T00:00:00Z",
-         "data": {"id": f"n{i}", "occurred": "2025-03-01", "source": None, "text": f"t{i}"}}
+        {
+            "type": "test.note",
+            "version": 1,
+            "recorded_at": "2025-03-06T00:00:00Z",
+            "data": {"id": f"n{i}", "occurred": "2025-03-01", "source": None, "text": f"t{i}"},
+        }
         for i in range(n)
     ]
 
@@ -348,7 +371,7 @@ def test_one_bad_line_among_a_thousand_writes_nothing(tmp_path: Path, clock: Fro
     tl.append(note("before", "2025"), recorded_at="2025-03-01")
     lines: list[Any] = _lines(1000)
     lines[736]["data"]["occurred"] = "2025-02-30"
-    with pytest.raises(DataError, match="line 737: .*not a possible date") as info:
+    with pytest.raises(DataError, match=r"line 737: .*not a possible date") as info:
         timeline.import_jsonl(_write(tmp_path / "in.jsonl", lines), into=tl)
     assert info.value.line == 737
     assert tl.head == 1
@@ -372,10 +395,18 @@ def test_one_bad_line_among_a_thousand_writes_nothing(tmp_path: Path, clock: Fro
         (lambda ls: ls[2].__setitem__("id", "other"), 3, "differs from the event's id"),
         (lambda ls: ls[2].__setitem__("position", 3), 3, "position and hash must be on every line"),
         (lambda ls: ls.__setitem__(2, '{"a":' * 100000), 3, "not valid JSON"),
-        (lambda ls: ls.__setitem__(2, '{"type": "test.note", "version": 1, "data": ' + "1" * 5000 + "}"), 3, "not valid JSON"),
+        (
+            lambda ls: ls.__setitem__(
+                2, '{"type": "test.note", "version": 1, "data": ' + "1" * 5000 + "}"
+            ),
+            3,
+            "not valid JSON",
+        ),
     ],
 )
-def test_import_errors_name_the_line(tmp_path: Path, clock: FrozenClock, mutate: Any, line: int, message: str) -> None:
+def test_import_errors_name_the_line(
+    tmp_path: Path, clock: FrozenClock, mutate: Any, line: int, message: str
+) -> None:
     tl = timeline.open(clock=clock)
     tl.append(note("first", "2025"), recorded_at="2025-03-02")
     lines: list[Any] = _lines(5)
@@ -400,8 +431,10 @@ def test_import_checks_the_exported_chain(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     changed = lines[4].replace("Oval Office", "Oval Room")
     with pytest.raises(DataError, match="line 1: hash does not match"):
-        timeline.import_jsonl(_write(path, [lines[0].replace('"2025-02-28"', '"2025-02-27"')] + lines[1:]),
-                              into=timeline.open())
+        timeline.import_jsonl(
+            _write(path, [lines[0].replace('"2025-02-28"', '"2025-02-27"'), *lines[1:]]),
+            into=timeline.open(),
+        )
     gap = [json.loads(x) for x in lines]
     del gap[1]
     with pytest.raises(DataError, match="line 2: position 3 should be 2"):
@@ -419,10 +452,17 @@ def test_import_checks_targets_and_existing_ids(tmp_path: Path, clock: FrozenClo
     lines: list[Any] = _lines(3)
     with pytest.raises(DataError, match="line 2: event id 'n1' is already in the log"):
         timeline.import_jsonl(_write(tmp_path / "a.jsonl", lines), into=tl)
-    lines = _lines(1) + [{"type": "timeline.retraction", "version": 1, "recorded_at": "2025-03-06T00:00:00Z",
-                          "data": {"id": "r", "target": "missing", "reason": None, "source": None}}]
+    lines = [
+        *_lines(1),
+        {
+            "type": "timeline.retraction",
+            "version": 1,
+            "recorded_at": "2025-03-06T00:00:00Z",
+            "data": {"id": "r", "target": "missing", "reason": None, "source": None},
+        },
+    ]
     lines[0]["data"]["id"] = "fresh"
-    with pytest.raises(DataError, match="line 2: .*targets 'missing'"):
+    with pytest.raises(DataError, match=r"line 2: .*targets 'missing'"):
         timeline.import_jsonl(_write(tmp_path / "b.jsonl", lines), into=tl)
     assert tl.head == 1
 

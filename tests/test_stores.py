@@ -30,7 +30,11 @@ class TestSQLiteStore(StoreContract):
 
 def _filled(path: Path) -> SQLiteStore:
     tl = timeline.open(path)
-    tl.append(timeline.support.AidPaused(id="p", occurred="2025-03-03", provider="US", recipient="UA", channel="military"))
+    tl.append(
+        timeline.support.AidPaused(
+            id="p", occurred="2025-03-03", provider="US", recipient="UA", channel="military"
+        )
+    )
     tl.close()
     return SQLiteStore(path)
 
@@ -103,7 +107,11 @@ def test_sqlite_read_only_file_gives_a_clear_error(db_path: Path) -> None:  # pr
     try:
         tl = timeline.open(db_path)
         with pytest.raises(StoreError, match="read-only"):
-            tl.append(timeline.support.AidResumed(occurred="2025-03-11", provider="US", recipient="UA", channel="military"))
+            tl.append(
+                timeline.support.AidResumed(
+                    occurred="2025-03-11", provider="US", recipient="UA", channel="military"
+                )
+            )
     finally:
         db_path.parent.chmod(0o755)
 
@@ -113,7 +121,11 @@ def test_sqlite_read_only_connection_gives_a_clear_error(db_path: Path) -> None:
     store._db.execute("PRAGMA query_only = ON")
     tl = timeline.Timeline(store, projection=timeline.support.SupportProjection())
     with pytest.raises(StoreError, match="read-only") as info:
-        tl.append(timeline.support.AidResumed(occurred="2025-03-11", provider="US", recipient="UA", channel="military"))
+        tl.append(
+            timeline.support.AidResumed(
+                occurred="2025-03-11", provider="US", recipient="UA", channel="military"
+            )
+        )
     assert str(db_path) in str(info.value)
     assert tl.head == 1
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pendulum
 import pytest
@@ -11,7 +12,7 @@ from timeline import Precision, TimeError, When
 from timeline.testing import whens
 from timeline.when import query_time, to_when, utc_text
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize(
@@ -27,13 +28,25 @@ UTC = dt.timezone.utc
         ("2025-03-1X", Precision.DAY, "2025-03-10T00:00:00", "2025-03-19T23:59:59.999999"),
         ("2025-03-03~", Precision.DAY, "2025-03-03T00:00:00", "2025-03-03T23:59:59.999999"),
         ("2025-03-03?", Precision.DAY, "2025-03-03T00:00:00", "2025-03-03T23:59:59.999999"),
-        ("2025-03-01/2025-03-06", Precision.INTERVAL, "2025-03-01T00:00:00", "2025-03-06T23:59:59.999999"),
+        (
+            "2025-03-01/2025-03-06",
+            Precision.INTERVAL,
+            "2025-03-01T00:00:00",
+            "2025-03-06T23:59:59.999999",
+        ),
         ("2025-03-02/..", Precision.INTERVAL, "2025-03-02T00:00:00", "9999-12-31T23:59:59.999999"),
         ("../2025-03-06", Precision.INTERVAL, "0001-01-01T00:00:00", "2025-03-06T23:59:59.999999"),
-        ("2025-03-03T19:45:00-05:00", Precision.INSTANT, "2025-03-04T00:45:00", "2025-03-04T00:45:00"),
+        (
+            "2025-03-03T19:45:00-05:00",
+            Precision.INSTANT,
+            "2025-03-04T00:45:00",
+            "2025-03-04T00:45:00",
+        ),
     ],
 )
-def test_parse_bounds_and_precision(text: str, precision: Precision, earliest: str, latest: str) -> None:
+def test_parse_bounds_and_precision(
+    text: str, precision: Precision, earliest: str, latest: str
+) -> None:
     w = When.parse(text)
     assert w.precision is precision
     assert w.earliest == pendulum.parse(earliest + "+00:00")
@@ -63,7 +76,9 @@ def test_interval_keeps_its_ends() -> None:
 def test_instant_is_canonical_utc() -> None:
     assert str(When.parse("2025-03-03T19:45:00-05:00")) == "2025-03-04T00:45:00Z"
     assert str(When.parse("2025-03-03T10:00:00.5+00:00")) == "2025-03-03T10:00:00.500000Z"
-    assert When.instant(dt.datetime(2025, 3, 3, 12, tzinfo=UTC)) == When.parse("2025-03-03T12:00:00Z")
+    assert When.instant(dt.datetime(2025, 3, 3, 12, tzinfo=UTC)) == When.parse(
+        "2025-03-03T12:00:00Z"
+    )
 
 
 @pytest.mark.parametrize(
@@ -167,7 +182,7 @@ def test_str_parses_back_to_an_equal_value(w: When) -> None:
 @given(st.lists(whens(), min_size=2, max_size=6))
 def test_order_is_total_and_follows_bounds(ws: list[When]) -> None:
     ordered = sorted(ws)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         assert a <= b
         assert (a.earliest, a.latest) <= (b.earliest, b.latest)
         assert (a < b) or (a == b)

@@ -8,7 +8,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from timeline._open import import_jsonl, open
+from timeline._open import import_jsonl, open  # noqa: A004 - timeline.open is the API
 from timeline.errors import (
     ConcurrencyError,
     CurrencyMismatch,

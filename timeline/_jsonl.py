@@ -40,7 +40,9 @@ def export(rows: Iterable[StoredRecord], path: Path) -> int:
                 out.write("\n")
                 count += 1
     except OSError as exc:
-        raise StoreError(f"cannot write the export: {exc.strerror or exc}", path=str(path)) from None
+        raise StoreError(
+            f"cannot write the export: {exc.strerror or exc}", path=str(path)
+        ) from None
     return count
 
 
@@ -61,7 +63,9 @@ def _recorded(value: object, number: int) -> str:
     except TimelineError as exc:
         raise DataError(f"recorded_at: {exc}", line=number) from exc
     if when.precision.value != "instant" or when.approximate or when.uncertain:
-        raise DataError(f"recorded_at {value!r} must be an exact instant with a UTC offset", line=number)
+        raise DataError(
+            f"recorded_at {value!r} must be an exact instant with a UTC offset", line=number
+        )
     return when.earliest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

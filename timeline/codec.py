@@ -7,6 +7,7 @@ and, only when that fails, decodes again with a detailed one to say which field 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,7 +18,7 @@ from timeline.errors import InvalidEvent, TimelineError, UnknownEventType
 from timeline.events import Event, MetaEvent, event_class, event_type_of, upcast
 from timeline.when import When
 
-__all__ = ["canonical_json", "decode", "encode", "make_converter", "to_dict", "from_dict"]
+__all__ = ["canonical_json", "decode", "encode", "from_dict", "make_converter", "to_dict"]
 
 
 def _strict_str(value: object, _type: object) -> str:
@@ -65,7 +66,10 @@ def make_converter(*, detailed: bool = False) -> cattrs.Converter:
     conv.register_structure_hook(bool, _strict_bool)
     # A field typed as the base `Event` (Correction.replacement) holds any registered event:
     # store it with its type and version, like a record does.
-    conv.register_unstructure_hook_func(lambda t: t is Event, lambda ev: _envelope(ev))
+    conv.register_unstructure_hook_func(
+        lambda t: t is Event,
+        lambda ev: _envelope(ev),  # noqa: PLW0108 - _envelope is defined below
+    )
     conv.register_structure_hook_func(lambda t: t is Event, lambda d, _t: _from_envelope(d))
     return conv
 
@@ -134,13 +138,11 @@ def from_dict(name: str, data: dict[str, Any]) -> Event | MetaEvent:
     cls = event_class(name)
     if not isinstance(data, dict):
         raise InvalidEvent(f"{name}: data must be an object", event_type=name)
-    try:
+    with contextlib.suppress(Exception):  # the detailed converter below says what is wrong
         return _FAST.structure(data, cls)
-    except Exception:  # noqa: BLE001 - re-decoded below to explain what is wrong
-        pass
     try:
         ev = _DETAILED.structure(data, cls)
-    except Exception as exc:  # noqa: BLE001 - every failure becomes an InvalidEvent
+    except Exception as exc:
         message, field = _describe(exc)
         raise InvalidEvent(f"{name}: {message}", field=field, event_type=name) from exc
     return ev  # pragma: no cover - the fast converter failed where the detailed one did not
@@ -164,11 +166,13 @@ def decode(name: object, version: object, data: object) -> Event | MetaEvent:
         current = upcast(name, version, data)
     except TimelineError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a user's upcaster failing is bad data, not a crash
+    except Exception as exc:
         raise InvalidEvent(f"{name}: upcasting from version {version} failed: {exc}") from exc
     return from_dict(name, current)
 
 
 def canonical_json(obj: object) -> str:
     """JSON with sorted keys and no spaces: the form that is hashed."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )

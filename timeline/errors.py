@@ -119,9 +119,7 @@ class IntegrityError(TimelineError):
     """The log does not verify: a changed, missing or reordered record. `position` is the first bad one."""
 
     def __init__(self, message: str, *, position: int | None = None) -> None:
-        super().__init__(
-            f"position {position}: {message}" if position is not None else message
-        )
+        super().__init__(f"position {position}: {message}" if position is not None else message)
         self.position = position
 
 

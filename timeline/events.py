@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import Any, ClassVar, TypeVar, cast, dataclass_transform
 
 import attrs
 
@@ -89,7 +89,7 @@ def _guard_fields(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.A
     return out
 
 
-def _check_id(_instance: object, _attribute: object, value: object) -> None:
+def _check_id(_instance: Any, _attribute: Any, value: Any) -> None:
     if not isinstance(value, str) or not value or len(value) > 200 or value != value.strip():
         raise InvalidEvent(
             f"id {value!r} must be a non-empty string of at most 200 characters without "
@@ -98,7 +98,7 @@ def _check_id(_instance: object, _attribute: object, value: object) -> None:
         )
 
 
-def _check_source(_instance: object, _attribute: object, value: object) -> None:
+def _check_source(_instance: Any, _attribute: Any, value: Any) -> None:
     if value is not None and not isinstance(value, Source):
         raise InvalidEvent(f"source must be a Source or None, not {value!r}", field="source")
 
@@ -144,7 +144,7 @@ def _register(cls: type[E], name: str, version: int) -> type[E]:
         raise ValueError(f"event type {name!r} is already registered to {existing.__qualname__}")
     cls.event_type = name
     cls.schema_version = version
-    _BY_NAME[name] = cls
+    _BY_NAME[name] = cast("type[Event | MetaEvent]", cls)
     return cls
 
 
@@ -231,7 +231,7 @@ def upcast(name: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _check_replacement(_instance: object, _attribute: object, value: object) -> None:
+def _check_replacement(_instance: Any, _attribute: Any, value: Any) -> None:
     if not isinstance(value, Event):
         raise InvalidEvent(
             f"replacement must be an Event, not {type(value).__name__}", field="replacement"

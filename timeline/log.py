@@ -51,8 +51,10 @@ def _utc_now() -> dt.datetime:
 def recorded_text(moment: dt.datetime) -> str:
     """Fixed-width UTC text of a `recorded_at` (so text order is time order)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise TimeError(f"recorded_at {moment.isoformat()} is naive; give a UTC offset", value=moment)
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        raise TimeError(
+            f"recorded_at {moment.isoformat()} is naive; give a UTC offset", value=moment
+        )
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -65,7 +67,9 @@ def _recorded_moment(value: TimeLike) -> dt.datetime:
     """A recorded_at given by the caller: an aware datetime, or a date meaning its first instant."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise TimeError(f"recorded_at {value.isoformat()} is naive; give a UTC offset", value=value)
+            raise TimeError(
+                f"recorded_at {value.isoformat()} is naive; give a UTC offset", value=value
+            )
         return value
     return to_when(value).earliest
 
@@ -106,7 +110,9 @@ class Timeline(Generic[S]):
         except TimelineError:
             raise
         except ValueError as exc:
-            raise IntegrityError(f"stored record cannot be read: {exc}", position=row.position) from None
+            raise IntegrityError(
+                f"stored record cannot be read: {exc}", position=row.position
+            ) from None
         return Record(row.position, recorded_at, ev, row.hash)
 
     def _ingest(self, records: Sequence[Record]) -> None:
@@ -115,7 +121,8 @@ class Timeline(Generic[S]):
         for record in records:
             if record.position != next_position:
                 raise IntegrityError(
-                    f"expected position {next_position} next; the log has a gap", position=record.position
+                    f"expected position {next_position} next; the log has a gap",
+                    position=record.position,
                 )
             next_position += 1
             ev = record.event
@@ -202,20 +209,19 @@ class Timeline(Generic[S]):
         def build(head: Head) -> list[StoredRecord]:
             rows = []
             previous, last = head.hash, head.recorded_at or ""
-            for position, (name, version, id_, data_json, when) in enumerate(
+            for position, (name, version, id_, data_json, stamp) in enumerate(
                 encoded, head.position + 1
             ):
-                if when < last:
-                    if explicit:
-                        raise TimeError(
-                            f"recorded_at {when} is before the head's {last}: the log's "
-                            "recorded_at never decreases",
-                            value=when,
-                        )
-                    when = last  # the clock is behind another writer's: never go backwards
-                last = when
-                previous = chain_hash(previous, position, when, name, version, id_, data_json)
-                rows.append(StoredRecord(position, when, name, version, id_, data_json, previous))
+                if stamp < last and explicit:
+                    raise TimeError(
+                        f"recorded_at {stamp} is before the head's {last}: the log's "
+                        "recorded_at never decreases",
+                        value=stamp,
+                    )
+                # a clock behind another writer's must not move recorded_at backwards
+                last = max(stamp, last)
+                previous = chain_hash(previous, position, last, name, version, id_, data_json)
+                rows.append(StoredRecord(position, last, name, version, id_, data_json, previous))
             return rows
 
         rows = self._store.append(build, expected_position)
@@ -235,9 +241,7 @@ class Timeline(Generic[S]):
         if problem is not None:
             raise problem[1]
 
-    def _batch_problem(
-        self, events: Sequence[Event | MetaEvent]
-    ) -> tuple[int, TimelineError] | None:
+    def _batch_problem(self, events: Sequence[object]) -> tuple[int, TimelineError] | None:
         batch: dict[str, Event | MetaEvent] = {}
         for index, ev in enumerate(events):
             if not isinstance(ev, (Event, MetaEvent)):
@@ -388,7 +392,9 @@ class Timeline(Generic[S]):
             index, exc = problem
             raise DataError(str(exc), line=lines[index].number) from exc
         stamp = recorded_text(self._clock())
-        items = [(line.event, (line.version, line.data), line.recorded_at or stamp) for line in lines]
+        items = [
+            (line.event, (line.version, line.data), line.recorded_at or stamp) for line in lines
+        ]
         return self._append(items, True, head.position)
 
     def verify(self, *, head_hash: str | None = None) -> str:
@@ -403,13 +409,21 @@ class Timeline(Generic[S]):
         for row in self._store.read():
             position += 1
             if row.position != position:
-                raise IntegrityError(f"expected position {position}: a record is missing or moved", position=row.position)
+                raise IntegrityError(
+                    f"expected position {position}: a record is missing or moved",
+                    position=row.position,
+                )
             if row.recorded_at < last:
                 raise IntegrityError("recorded_at goes backwards", position=position)
             last = row.recorded_at
-            expected = chain_hash(previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data)
+            expected = chain_hash(
+                previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data
+            )
             if expected != row.hash:
-                raise IntegrityError("hash does not match: the record or one before it was changed", position=position)
+                raise IntegrityError(
+                    "hash does not match: the record or one before it was changed",
+                    position=position,
+                )
             previous = row.hash
             seen_published = seen_published or row.hash == head_hash
         if not seen_published:
@@ -428,7 +442,10 @@ class Timeline(Generic[S]):
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 

@@ -35,7 +35,7 @@ class StoredRecord(NamedTuple):
     hash: str
 
 
-def chain_hash(
+def chain_hash(  # noqa: PLR0917 - the columns of a record, in their order
     previous: str, position: int, recorded_at: str, type_: str, version: int, id_: str, data: str
 ) -> str:
     """The hash of one record given the hash before it (`data` is canonical JSON text)."""

@@ -61,8 +61,13 @@ def read_seed_file(path: Path) -> SeedBatch:
             version = data.pop("version", event_class(str(name)).schema_version)
             if "source" in data or default_source:
                 data["source"] = {
-                    "title": None, "publisher": None, "url": None, "published": None, "quote": None,
-                    **default_source, **data.get("source", {}),
+                    "title": None,
+                    "publisher": None,
+                    "url": None,
+                    "published": None,
+                    "quote": None,
+                    **default_source,
+                    **data.get("source", {}),
                 }
             ev = decode(name, version, data)
         except TimelineError as exc:
@@ -100,6 +105,6 @@ def load_seed(*, follow_ups: bool = True, clock: Clock | None = None) -> Timelin
     With `follow_ups` (the default) it also holds the dated context and follow-up files
     (the 11 March resumption, the loan tranches), each recorded on its own date.
     """
-    from timeline._open import open as open_timeline
+    from timeline._open import open as open_timeline  # noqa: PLC0415 - _open imports this module
 
     return fill(open_timeline(clock=clock), follow_ups=follow_ups)

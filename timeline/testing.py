@@ -29,6 +29,7 @@ from timeline.when import When
 
 __all__ = ["FrozenClock", "StoreContract", "moneys", "support_events", "whens"]
 
+
 class FrozenClock:
     """A clock for `timeline.open(clock=...)` that only moves when told to."""
 
@@ -48,7 +49,9 @@ _ACTORS = ("US", "GB", "FR", "DE", "UA", "RU", "PL", "EU", "NATO")
 
 
 @st.composite
-def _days(draw: st.DrawFn, lo: dt.date = dt.date(2024, 1, 1), hi: dt.date = dt.date(2026, 12, 31)) -> dt.date:
+def _days(
+    draw: st.DrawFn, lo: dt.date = dt.date(2024, 1, 1), hi: dt.date = dt.date(2026, 12, 31)
+) -> dt.date:
     return draw(st.dates(min_value=lo, max_value=hi))
 
 
@@ -114,56 +117,104 @@ def support_events(occurred: st.SearchStrategy[When] | None = None) -> st.Search
     loan_keys = st.sampled_from(["loan-a", "loan-b", "loan-c"])
     return st.one_of(
         st.builds(
-            se.AidPaused, **common, provider=_actors, recipient=st.just("UA"),
-            channel=st.sampled_from(se.Channel), scope=st.none() | _text, people=_people,
+            se.AidPaused,
+            **common,
+            provider=_actors,
+            recipient=st.just("UA"),
+            channel=st.sampled_from(se.Channel),
+            scope=st.none() | _text,
+            people=_people,
         ),
         st.builds(
-            se.AidResumed, **common, provider=_actors, recipient=st.just("UA"),
+            se.AidResumed,
+            **common,
+            provider=_actors,
+            recipient=st.just("UA"),
             channel=st.sampled_from(se.Channel),
         ),
         st.builds(
-            se.LoanAnnounced, **common, loan=loan_keys, lender=_actors, borrower=st.just("UA"),
-            amount=moneys(), stage=st.sampled_from(se.LoanStage),
-            tranches=st.lists(moneys(), max_size=3).map(tuple), backing=st.none() | _text,
+            se.LoanAnnounced,
+            **common,
+            loan=loan_keys,
+            lender=_actors,
+            borrower=st.just("UA"),
+            amount=moneys(),
+            stage=st.sampled_from(se.LoanStage),
+            tranches=st.lists(moneys(), max_size=3).map(tuple),
+            backing=st.none() | _text,
         ),
         st.builds(
-            se.LoanDisbursed, **common, loan=loan_keys, lender=_actors, borrower=st.just("UA"),
-            amount=moneys(), tranche=st.none() | st.integers(1, 5),
+            se.LoanDisbursed,
+            **common,
+            loan=loan_keys,
+            lender=_actors,
+            borrower=st.just("UA"),
+            amount=moneys(),
+            tranche=st.none() | st.integers(1, 5),
         ),
         st.builds(
-            se.DealSigned, **common, buyer=_actors, supplier=_text, beneficiary=st.just("UA"),
-            amount=moneys(), items=st.lists(_text, max_size=2).map(tuple),
+            se.DealSigned,
+            **common,
+            buyer=_actors,
+            supplier=_text,
+            beneficiary=st.just("UA"),
+            amount=moneys(),
+            items=st.lists(_text, max_size=2).map(tuple),
             delivery=st.none() | whens(),
         ),
         st.builds(
-            se.TalksHeld, **common, host=_actors, topic=_text,
+            se.TalksHeld,
+            **common,
+            host=_actors,
+            topic=_text,
             participants=st.lists(_actors, max_size=3).map(tuple),
-            participant_count=st.none() | st.integers(0, 50), count_approximate=st.booleans(),
+            participant_count=st.none() | st.integers(0, 50),
+            count_approximate=st.booleans(),
         ),
         st.builds(
-            se.CoalitionLaunched, **common, coalition=st.sampled_from(["c1", "c2"]), name=_text,
-            leads=st.lists(_actors, min_size=1, max_size=2).map(tuple), purpose=_text,
+            se.CoalitionLaunched,
+            **common,
+            coalition=st.sampled_from(["c1", "c2"]),
+            name=_text,
+            leads=st.lists(_actors, min_size=1, max_size=2).map(tuple),
+            purpose=_text,
         ),
         st.builds(
-            se.TroopsPledged, **common, coalition=st.sampled_from(["c1", "c2"]), actor=_actors,
+            se.TroopsPledged,
+            **common,
+            coalition=st.sampled_from(["c1", "c2"]),
+            actor=_actors,
             troops=st.none() | st.integers(0, 10_000),
         ),
         st.builds(
-            se.StatementMade, **common, speaker=st.builds(Person, name=_text), actor=_actors,
-            subject=st.sampled_from(["troops", "aid", "peace"]), stance=st.sampled_from(se.Stance),
+            se.StatementMade,
+            **common,
+            speaker=st.builds(Person, name=_text),
+            actor=_actors,
+            subject=st.sampled_from(["troops", "aid", "peace"]),
+            stance=st.sampled_from(se.Stance),
             quote=st.none() | _text,
         ),
         st.builds(
-            se.SpendingAnnounced, **common, actor=_actors, amount=moneys(), programme=_text,
+            se.SpendingAnnounced,
+            **common,
+            actor=_actors,
+            amount=moneys(),
+            programme=_text,
         ),
         st.builds(
-            se.MeetingHeld, **common, actors=st.lists(_actors, min_size=1, max_size=3).map(tuple),
-            topic=_text, tone=st.none() | _text,
+            se.MeetingHeld,
+            **common,
+            actors=st.lists(_actors, min_size=1, max_size=3).map(tuple),
+            topic=_text,
+            tone=st.none() | _text,
         ),
     )
 
 
-def _rows(head: Head, ids: list[str], stamp: str = "2025-03-06T00:00:00.000000Z") -> list[StoredRecord]:
+def _rows(
+    head: Head, ids: list[str], stamp: str = "2025-03-06T00:00:00.000000Z"
+) -> list[StoredRecord]:
     rows = []
     previous = head.hash
     for position, id_ in enumerate(ids, head.position + 1):
@@ -193,7 +244,9 @@ class StoreContract:
         assert list(store.read()) == rows
         assert list(store.read(after=1)) == rows[1:]
 
-    def test_build_sees_the_head_inside_the_transaction(self, make_store: Callable[[], Store]) -> None:
+    def test_build_sees_the_head_inside_the_transaction(
+        self, make_store: Callable[[], Store]
+    ) -> None:
         store = make_store()
         store.append(lambda head: _rows(head, ["a"]), None)
         seen: list[Head] = []
@@ -239,6 +292,7 @@ class StoreContract:
     def test_many_batches_stay_gapless(self, make_store: Callable[[], Store]) -> None:
         store = make_store()
         for batch in range(20):
-            store.append(lambda head, b=batch: _rows(head, [f"{b}-{i}" for i in range(7)]), None)
+            ids = [f"{batch}-{i}" for i in range(7)]
+            store.append(lambda head, ids=ids: _rows(head, ids), None)  # type: ignore[misc]
         positions = [r.position for r in store.read()]
         assert positions == list(range(1, 141))

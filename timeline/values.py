@@ -71,7 +71,7 @@ def actor_code(code: str) -> str:
 
 
 def _to_decimal(value: Decimal | int | str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidValue(
             f"amount {value!r}: give a Decimal, int or string, not a float", field="amount"
         )
@@ -174,6 +174,9 @@ class Person:
 
     name: str
     role: str | None = None
-    actor: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(lambda _i, _a, v: actor_code(v))
-    )
+    actor: str | None = attrs.field(default=None, validator=lambda _i, _a, v: _optional_actor(v))
+
+
+def _optional_actor(value: str | None) -> None:
+    if value is not None:
+        actor_code(value)

@@ -36,7 +36,7 @@ from timeline.errors import TimeError
 
 __all__ = ["Precision", "TimeLike", "When", "query_time", "to_when", "utc_text"]
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=_UTC)
 _ONE_US: Final = dt.timedelta(microseconds=1)
 _DATE_RE: Final = re.compile(
@@ -67,10 +67,18 @@ def _to_us(moment: dt.datetime) -> int:
     """Microseconds since the Unix epoch of an aware datetime (stdlib or pendulum)."""
     offset = moment.utcoffset()
     if offset is not None:
-        moment = dt.datetime(
-            moment.year, moment.month, moment.day, moment.hour, moment.minute,
-            moment.second, moment.microsecond,
-        ) - offset
+        moment = (
+            dt.datetime(  # noqa: DTZ001 - naive on purpose: plain UTC arithmetic
+                moment.year,
+                moment.month,
+                moment.day,
+                moment.hour,
+                moment.minute,
+                moment.second,
+                moment.microsecond,
+            )
+            - offset
+        )
     return (
         (moment.toordinal() - _EPOCH_ORDINAL) * _DAY_US
         + (moment.hour * 3600 + moment.minute * 60 + moment.second) * 1_000_000
@@ -379,17 +387,13 @@ def to_when(value: TimeLike) -> When:
         return When.instant(value)
     if isinstance(value, dt.date):
         return _parse(value.isoformat())
-    raise TimeError(
-        f"cannot read a time from {type(value).__name__} {value!r}", value=value
-    )
+    raise TimeError(f"cannot read a time from {type(value).__name__} {value!r}", value=value)
 
 
 def _query_us(value: TimeLike) -> int:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise TimeError(
-                f"naive datetime {value.isoformat()} has no UTC offset", value=value
-            )
+            raise TimeError(f"naive datetime {value.isoformat()} has no UTC offset", value=value)
         return _to_us(value)
     return to_when(value)._hi
 

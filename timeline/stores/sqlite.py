@@ -47,7 +47,7 @@ BEGIN SELECT RAISE(ABORT, 'timeline records are append-only: DELETE refused'); E
 CREATE TRIGGER timeline_schema_no_update BEFORE UPDATE ON timeline_schema
 BEGIN SELECT RAISE(ABORT, 'the schema table is append-only'); END;
 PRAGMA application_id = {_APPLICATION_ID};
-"""
+"""  # noqa: S608 - only module constants are interpolated
 
 _INSERT: Final = (
     "INSERT INTO records (position, recorded_at, type, version, id, data, hash) "
@@ -104,12 +104,15 @@ class SQLiteStore:
                     db.execute("ROLLBACK")
                 # another process may have created it meanwhile
                 tables = {
-                    row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                    row[0]
+                    for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
                 }
                 if "records" not in tables:
                     raise
         elif "records" not in tables or "timeline_schema" not in tables:
-            raise StoreError("not a timeline: an SQLite file without a records table", path=self.path)
+            raise StoreError(
+                "not a timeline: an SQLite file without a records table", path=self.path
+            )
         (version,) = db.execute("SELECT max(version) FROM timeline_schema").fetchone()
         if version != SCHEMA_VERSION:
             raise StoreError(
@@ -156,7 +159,9 @@ class SQLiteStore:
                 raise ConcurrencyError(expected_position, head.position)
             rows = list(build(head))
             if rows and rows[0].position != head.position + 1:
-                raise IntegrityError("rows to append do not follow the head", position=rows[0].position)
+                raise IntegrityError(
+                    "rows to append do not follow the head", position=rows[0].position
+                )
             db.executemany(_INSERT, rows)
             db.execute("COMMIT")
         except BaseException as exc:
@@ -176,12 +181,16 @@ class SQLiteStore:
                 return DuplicateEventId(row.id)
             seen.add(row.id)
         ids = [row.id for row in rows]
-        found = set()
+        found: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             found.update(
-                r[0] for r in self._db.execute(f"SELECT id FROM records WHERE id IN ({marks})", chunk)
+                r[0]
+                for r in self._db.execute(
+                    f"SELECT id FROM records WHERE id IN ({marks})",  # noqa: S608 - '?' marks only
+                    chunk,
+                )
             )
         return DuplicateEventId(next(id_ for id_ in ids if id_ in found))
 

@@ -7,6 +7,7 @@ in `timeline.values.ORGANISATIONS` (``EU``, ``NATO``, ``G7``…); people are `Pe
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import attrs
 
@@ -69,7 +70,7 @@ def _optional_when(value: object) -> When | None:
     return None if value is None else to_when(value)  # type: ignore[arg-type]
 
 
-def _positive(_instance: object, attribute: attrs.Attribute[object], value: int | None) -> None:
+def _positive(_instance: Any, attribute: Any, value: Any) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise ValueError(f"{attribute.name} must be a non-negative integer, not {value!r}")
 

@@ -16,8 +16,6 @@ from typing import Any, Literal, TypeAlias
 import attrs
 
 from timeline.projection import Change, Reducer, on
-from timeline.values import Money, Person
-from timeline.when import When
 from timeline.support.events import (
     AidPaused,
     AidResumed,
@@ -34,6 +32,8 @@ from timeline.support.events import (
     TalksHeld,
     TroopsPledged,
 )
+from timeline.values import Money, Person
+from timeline.when import When
 
 __all__ = [
     "AidChanged",
@@ -214,9 +214,7 @@ class SupportState:
         result: tuple[Commitment, ...] = self._cache["commitments"]
         return result
 
-    def totals(
-        self, provider: str | None = None, kind: str | None = None
-    ) -> dict[str, Decimal]:
+    def totals(self, provider: str | None = None, kind: str | None = None) -> dict[str, Decimal]:
         """Sum of commitments per currency (never mixed), optionally for one provider or kind."""
         sums: dict[str, Decimal] = {}
         for c in self.commitments:
@@ -233,7 +231,8 @@ class SupportState:
     @property
     def coalition(self) -> Coalition | None:
         """The most recently launched coalition, or None."""
-        return next(reversed(self._coalitions.values()), None)
+        coalitions = list(self._coalitions.values())
+        return coalitions[-1] if coalitions else None
 
     @property
     def talks(self) -> tuple[TalksHeld, ...]:
@@ -249,7 +248,10 @@ class SupportState:
     def positions(self) -> Mapping[str, Mapping[str, Position]]:
         """actor -> subject -> the latest `Position`, read-only."""
         return types.MappingProxyType(
-            {actor: types.MappingProxyType(dict(subjects)) for actor, subjects in self._positions.items()}
+            {
+                actor: types.MappingProxyType(dict(subjects))
+                for actor, subjects in self._positions.items()
+            }
         )
 
     def __repr__(self) -> str:
@@ -263,9 +265,6 @@ class SupportState:
             f" totals=[{totals}] coalition={coalition.name if coalition else None}"
             f" talks={len(self.talks)} positions={sum(len(s) for s in self._positions.values())}>"
         )
-
-    def __iter__(self) -> Iterator[Commitment]:  # pragma: no cover - not iterable
-        raise TypeError("SupportState is not iterable; use .commitments, .talks, …")
 
 
 def _describe(ev: LoanAnnounced | DealSigned | SpendingAnnounced) -> str:
@@ -300,8 +299,15 @@ class SupportProjection(Reducer[SupportState]):
     @on(LoanAnnounced)
     def _loan(self, state: SupportState, ev: LoanAnnounced) -> SupportState:
         item = Commitment(
-            ev.loan, "loan", ev.lender, ev.borrower, ev.amount, ev.occurred, _describe(ev),
-            backing=ev.backing, stage=ev.stage,
+            ev.loan,
+            "loan",
+            ev.lender,
+            ev.borrower,
+            ev.amount,
+            ev.occurred,
+            _describe(ev),
+            backing=ev.backing,
+            stage=ev.stage,
         )
         return attrs.evolve(state, commitments=(item, state._commitments))
 
@@ -313,7 +319,9 @@ class SupportProjection(Reducer[SupportState]):
 
     @on(DealSigned)
     def _deal(self, state: SupportState, ev: DealSigned) -> SupportState:
-        item = Commitment(ev.id, "deal", ev.buyer, ev.beneficiary, ev.amount, ev.occurred, _describe(ev))
+        item = Commitment(
+            ev.id, "deal", ev.buyer, ev.beneficiary, ev.amount, ev.occurred, _describe(ev)
+        )
         return attrs.evolve(state, commitments=(item, state._commitments))
 
     @on(SpendingAnnounced)
@@ -392,12 +400,14 @@ class CommitmentChanged:
     def __str__(self) -> str:
         c = self.after or self.before
         assert c is not None
+
         def money(item: Commitment | None) -> str:
             if item is None:
                 return "—"
             stage = f", {item.stage.value}" if item.stage else ""
             paid = f", {len(item.disbursed)} tranche(s) paid" if item.disbursed else ""
             return f"{item.amount}{stage}{paid}"
+
         return f"{c.provider} {c.description}: {money(self.before)} → {money(self.after)} ({c.occurred})"
 
 
@@ -413,8 +423,11 @@ class PositionChanged:
     def __str__(self) -> str:
         def stance(p: Position | None) -> str:
             return "—" if p is None else p.stance.value
+
         when = self.after.occurred if self.after else self.before.occurred if self.before else ""
-        return f"{self.actor} on {self.subject}: {stance(self.before)} → {stance(self.after)} ({when})"
+        return (
+            f"{self.actor} on {self.subject}: {stance(self.before)} → {stance(self.after)} ({when})"
+        )
 
 
 @attrs.frozen
@@ -435,42 +448,74 @@ def _by_id(items: tuple[Any, ...]) -> dict[str, Any]:
     return {item.id: item for item in items}
 
 
-def support_diff(before: SupportState, after: SupportState) -> list[Change]:
-    """What changed between two support states, in a stable order."""
-    changes: list[Change] = []
+def _aid_changes(before: SupportState, after: SupportState) -> Iterator[Change]:
     for key in dict.fromkeys((*before._aid, *after._aid)):
         old, new = before._aid.get(key), after._aid.get(key)
-        if (old and old.status) != (new and new.status):
-            changes.append(
-                AidChanged(*key, old and old.status, new and new.status, (new or old).since if (new or old) else None)
+        if (old.status if old else None) != (new.status if new else None):
+            latest = new or old
+            yield AidChanged(
+                *key,
+                old.status if old else None,
+                new.status if new else None,
+                latest.since if latest else None,
             )
-    old_c, new_c = _by_id(before.commitments), _by_id(after.commitments)
-    for key in dict.fromkeys((*old_c, *new_c)):
-        if old_c.get(key) != new_c.get(key):
-            changes.append(CommitmentChanged(old_c.get(key), new_c.get(key)))
+
+
+def _commitment_changes(before: SupportState, after: SupportState) -> Iterator[Change]:
+    olds, news = _by_id(before.commitments), _by_id(after.commitments)
+    for key in dict.fromkeys((*olds, *news)):
+        if olds.get(key) != news.get(key):
+            yield CommitmentChanged(olds.get(key), news.get(key))
+
+
+def _coalition_changes(before: SupportState, after: SupportState) -> Iterator[Change]:
     for key in dict.fromkeys((*before._coalitions, *after._coalitions)):
-        old_k, new_k = before._coalitions.get(key), after._coalitions.get(key)
-        if old_k != new_k:
-            c = new_k or old_k
+        old, new = before._coalitions.get(key), after._coalitions.get(key)
+        if old != new:
+            c = new or old
             assert c is not None
-            what = "launched" if old_k is None else "withdrawn" if new_k is None else "changed"
-            changes.append(
-                ItemChanged("coalition", key, old_k, new_k, f"{c.name!r} {what}: leads {', '.join(c.leads)}; participants {', '.join(c.participants)} ({c.launched})")
+            what = "launched" if old is None else "withdrawn" if new is None else "changed"
+            summary = (
+                f"{c.name!r} {what}: leads {', '.join(c.leads)}; "
+                f"participants {', '.join(c.participants)} ({c.launched})"
             )
-    for kind, old_items, new_items in (
+            yield ItemChanged("coalition", key, old, new, summary)
+
+
+def _happening_changes(before: SupportState, after: SupportState) -> Iterator[Change]:
+    pairs: tuple[tuple[Literal["talks", "meeting"], tuple[Any, ...], tuple[Any, ...]], ...] = (
         ("talks", before.talks, after.talks),
         ("meeting", before.meetings, after.meetings),
-    ):
+    )
+    for kind, old_items, new_items in pairs:
         olds, news = _by_id(old_items), _by_id(new_items)
         for key in dict.fromkeys((*olds, *news)):
             if olds.get(key) != news.get(key):
                 item = news.get(key) or olds[key]
                 verb = "held" if key in news else "withdrawn"
-                changes.append(ItemChanged(kind, key, olds.get(key), news.get(key), f"{item.topic!r} {verb} ({item.occurred})"))  # type: ignore[arg-type]
-    actors = dict.fromkeys((*before._positions, *after._positions))
-    for actor in actors:
-        olds_p, news_p = before._positions.get(actor, {}), after._positions.get(actor, {})
-        for subject in dict.fromkeys((*olds_p, *news_p)):
-            if olds_p.get(subject) != news_p.get(subject):
-                changes.append(PositionChanged(actor, subject, olds_p.get(subject), news_p.get(subject)))
-    return changes
+                summary = f"{item.topic!r} {verb} ({item.occurred})"
+                yield ItemChanged(kind, key, olds.get(key), news.get(key), summary)
+
+
+def _position_changes(before: SupportState, after: SupportState) -> Iterator[Change]:
+    for actor in dict.fromkeys((*before._positions, *after._positions)):
+        olds, news = before._positions.get(actor, {}), after._positions.get(actor, {})
+        for subject in dict.fromkeys((*olds, *news)):
+            if olds.get(subject) != news.get(subject):
+                yield PositionChanged(actor, subject, olds.get(subject), news.get(subject))
+
+
+def support_diff(before: SupportState, after: SupportState) -> list[Change]:
+    """What changed between two support states: aid, commitments, coalitions, talks and
+    meetings, positions, in that order."""
+    return [
+        change
+        for section in (
+            _aid_changes,
+            _commitment_changes,
+            _coalition_changes,
+            _happening_changes,
+            _position_changes,
+        )
+        for change in section(before, after)
+    ]

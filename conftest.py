@@ -1,0 +1,21 @@
+"""Run every code example in README.md, docs/ and the package's docstrings (Sybil)."""
+
+from __future__ import annotations
+
+from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
+
+from sybil import Sybil
+from sybil.parsers.markdown import PythonCodeBlockParser
+from sybil.parsers.rest import DocTestParser
+
+_FLAGS = ELLIPSIS | NORMALIZE_WHITESPACE
+
+markdown = Sybil(
+    parsers=[PythonCodeBlockParser(doctest_optionflags=_FLAGS)],
+    patterns=["README.md", "docs/*.md"],
+)
+docstrings = Sybil(
+    parsers=[DocTestParser(optionflags=_FLAGS)], patterns=["timeline/*.py", "timeline/**/*.py"]
+)
+
+pytest_collect_file = (markdown + docstrings).pytest()
