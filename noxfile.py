@@ -36,7 +36,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".", "mypy>=1.10")
+    session.install("-e", ".[test]", "mypy>=1.10")
     session.run("mypy")
 
 
