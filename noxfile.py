@@ -45,3 +45,12 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the eventsourcing package (see benchmarks/README.md)."""
     session.install("-e", ".[bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def reliability(session: nox.Session) -> None:
+    """The long crash, concurrency, hostile-input and tamper run; prints the figures."""
+    session.install("-e", ".[test]")
+    session.env["RELIABILITY_SCALE"] = session.env.get("RELIABILITY_SCALE", "10")
+    session.env.setdefault("HYPOTHESIS_PROFILE", "ci")
+    session.run("pytest", "tests/test_reliability.py", "-p", "no:randomly", *session.posargs)

@@ -31,3 +31,13 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "log.db"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the reliability figures of this run (docs/reliability.md quotes them)."""
+    from tests.test_reliability import FIGURES, SCALE
+
+    if FIGURES:
+        terminalreporter.section(f"reliability figures (scale {SCALE})")
+        for name, value in sorted(FIGURES.items()):
+            terminalreporter.line(f"{name:>26}: {value}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import random
+import time
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +25,7 @@ from timeline import _jsonl
 from timeline._index import View
 from timeline.codec import canonical_json, decode, encode
 from timeline.errors import (
+    ConcurrencyError,
     DataError,
     DuplicateEventId,
     IntegrityError,
@@ -234,6 +237,32 @@ class Timeline(Generic[S]):
         else:
             self._sync()
         return [self._records[row.position - 1] for row in rows]
+
+    def append_retrying(
+        self,
+        decide: Callable[[Timeline[S]], Sequence[Event | MetaEvent]],
+        *,
+        attempts: int = 50,
+        backoff: float = 0.002,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> list[Record]:
+        """Optimistic concurrency: decide the events from the current log, append them only if
+        nobody appended meanwhile, and decide again if somebody did.
+
+        `decide` is called with this timeline, synced to the current head; its events are
+        appended with ``expected_position=`` that head. On `ConcurrencyError` it waits a little
+        (`backoff`, doubling, with jitter) and tries again, up to `attempts` times, then re-raises.
+        """
+        for attempt in range(attempts):
+            self._sync()
+            head = len(self._records)
+            try:
+                return self.append(*decide(self), expected_position=head)
+            except ConcurrencyError:
+                if attempt == attempts - 1:
+                    raise
+                sleep(backoff * (2 ** min(attempt, 6)) * (0.5 + random.random()))  # noqa: S311 - jitter
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def check_batch(self, events: Sequence[Event | MetaEvent]) -> None:
         """Raise what appending `events` would raise for their ids and targets; write nothing."""
