@@ -1,7 +1,7 @@
 """A child process for the reliability tests: appends batches to an SQLite log and acknowledges.
 
-    python -m tests._writer crash PATH BATCH_SIZE        append batches until killed
-    python -m tests._writer race PATH WRITER COUNT       append COUNT events with expected_position
+python -m tests._writer crash PATH BATCH_SIZE        append batches until killed
+python -m tests._writer race PATH WRITER COUNT       append COUNT events with expected_position
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ SPEAKER = Person(name="Writer")
 
 def event(id_: str) -> StatementMade:
     return StatementMade(
-        id=id_, occurred="2025-03-06", speaker=SPEAKER, actor="GB", subject="test", stance="supports"
+        id=id_,
+        occurred="2025-03-06",
+        speaker=SPEAKER,
+        actor="GB",
+        subject="test",
+        stance="supports",
     )
 
 

@@ -39,7 +39,7 @@ from timeline.records import GENESIS, Record, StoredRecord, chain_hash
 from timeline.stores import Head, Store
 from timeline.when import TimeLike, _from_us, _query_us, _to_us, to_when
 
-__all__ = ["Clock", "Timeline", "recorded_text"]
+__all__ = ["Clock", "Timeline", "recorded_text", "verify_store"]
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -427,41 +427,8 @@ class Timeline(Generic[S]):
         return self._append(items, True, head.position)
 
     def verify(self, *, head_hash: str | None = None) -> str:
-        """Check positions, recorded_at order and the hash chain of every stored record.
-
-        Raise `IntegrityError` naming the first bad position. With `head_hash` (a `head_hash`
-        published earlier), also raise if no record carries it: the log was truncated or
-        rewritten. Return the current head hash.
-        """
-        previous, last, position = GENESIS, "", 0
-        seen_published = head_hash is None
-        for row in self._store.read():
-            position += 1
-            if row.position != position:
-                raise IntegrityError(
-                    f"expected position {position}: a record is missing or moved",
-                    position=row.position,
-                )
-            if row.recorded_at < last:
-                raise IntegrityError("recorded_at goes backwards", position=position)
-            last = row.recorded_at
-            expected = chain_hash(
-                previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data
-            )
-            if expected != row.hash:
-                raise IntegrityError(
-                    "hash does not match: the record or one before it was changed",
-                    position=position,
-                )
-            previous = row.hash
-            seen_published = seen_published or row.hash == head_hash
-        if not seen_published:
-            raise IntegrityError(
-                f"the published head hash {head_hash} is not in the log: it was truncated or "
-                f"rewritten (head is now position {position})",
-                position=position,
-            )
-        return previous
+        """Check every stored record; see `verify_store`. Return the head hash."""
+        return verify_store(self._store, head_hash=head_hash)
 
     def close(self) -> None:
         """Close the store."""
@@ -477,6 +444,43 @@ class Timeline(Generic[S]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def verify_store(store: Store, *, head_hash: str | None = None) -> str:
+    """Check positions, recorded_at order and the hash chain of every record in `store`.
+
+    Works on the stored columns alone (nothing is decoded), so it also checks a log whose
+    events no longer decode. Raise `IntegrityError` naming the first bad position. With
+    `head_hash` (a `Timeline.head_hash` published earlier), also raise if no record carries it:
+    the log was truncated or rewritten. Return the current head hash.
+    """
+    previous, last, position = GENESIS, "", 0
+    seen_published = head_hash is None
+    for row in store.read():
+        position += 1
+        if row.position != position:
+            raise IntegrityError(
+                f"expected position {position}: a record is missing or moved", position=row.position
+            )
+        if row.recorded_at < last:
+            raise IntegrityError("recorded_at goes backwards", position=position)
+        last = row.recorded_at
+        expected = chain_hash(
+            previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data
+        )
+        if expected != row.hash:
+            raise IntegrityError(
+                "hash does not match: the record or one before it was changed", position=position
+            )
+        previous = row.hash
+        seen_published = seen_published or row.hash == head_hash
+    if not seen_published:
+        raise IntegrityError(
+            f"the published head hash {head_hash} is not in the log: it was truncated or "
+            f"rewritten (head is now position {position})",
+            position=position,
+        )
+    return previous
 
 
 def _changes(projection: Projection[Any], before: Any, after: Any) -> list[Change]:
