@@ -115,7 +115,13 @@ def utc_text(moment: dt.datetime) -> str:
 
 
 def _matching(pattern: str, lo: int, hi: int) -> list[int]:
+    """Values in [lo, hi] whose zero-padded digits match `pattern` (X: any digit)."""
     width = len(pattern)
+    if "X" not in pattern:
+        value = int(pattern)
+        return [value] if lo <= value <= hi else []
+    lo = max(lo, int(pattern.replace("X", "0")))
+    hi = min(hi, int(pattern.replace("X", "9")))
     return [
         value
         for value in range(lo, hi + 1)
