@@ -286,3 +286,24 @@ def test_statement_people_must_be_people() -> None:
             },
         )
     assert StatementMade.event_type == "statement.made"
+
+
+@given(support_events())
+def test_trusted_read_path_builds_the_same_event(ev: Event) -> None:
+    from timeline.codec import decode_trusted
+
+    name, version, data = encode(ev)
+    assert decode_trusted(name, version, canonical_json(data)) == ev
+
+
+def test_trusted_read_path_falls_back_to_validation() -> None:
+    from timeline.codec import decode_trusted
+
+    with pytest.raises(InvalidEvent, match="required field missing"):
+        decode_trusted("test.milestone", 1, '{"id": "m", "occurred": "2025", "source": null}')
+    old = json.dumps({"id": "r", "occurred": "2025", "source": None, "name": "t"})
+    assert decode_trusted("test.renamed", 1, old) == Renamed(
+        id="r", occurred="2025", title="t", weight=Decimal(2)
+    )
+    fix = Correction(target="m", replacement=Milestone(id="m", occurred="2025", name="x"))
+    assert decode_trusted(*encode(fix)[:2], canonical_json(encode(fix)[2])) == fix

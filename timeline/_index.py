@@ -23,12 +23,16 @@ from timeline.records import Record
 
 __all__ = ["CHECKPOINT_EVERY", "View"]
 
-CHECKPOINT_EVERY: Final = 128
+CHECKPOINT_EVERY: Final = 64
 _BULK: Final = 64  # above this many changes, re-sort instead of inserting one by one
 _MAX_PROJECTIONS: Final = 8
 _TOP: Final = 1 << 62
 
 Key = tuple[int, int, int]
+
+
+def _first(pair: tuple[Key, Event]) -> Key:
+    return pair[0]
 
 
 def _key(ev: Event, position: int) -> Key:
@@ -47,6 +51,8 @@ class View:
         self.current: dict[str, Event] = {}
         self._latest_max: list[int] = []
         self._checkpoints: dict[object, list[Any]] = {}
+        self._added: dict[Key, Event] = {}
+        self._removed: set[Key] = set()
 
     @classmethod
     def of(cls, records: Sequence[Record]) -> View:
@@ -55,9 +61,8 @@ class View:
         return view
 
     def add(self, records: Iterable[Record]) -> None:
-        """Take in records that follow `size`, and invalidate what they change."""
-        added: dict[Key, Event] = {}
-        removed: set[Key] = set()
+        """Take in records that follow `size`. Cheap: the sorted lists are merged on next read."""
+        added, removed = self._added, self._removed
         origin, current = self.origin, self.current
 
         def drop(key: Key) -> None:
@@ -83,14 +88,18 @@ class View:
                 added[_key(new, position)] = new
             else:
                 assert isinstance(ev, Retraction)
+
+    def _merge(self) -> None:
+        """Apply pending changes to the sorted lists; invalidate what follows the first one."""
+        added, removed = self._added, self._removed
         if not added and not removed:
             return
         first = min(min(added, default=(_TOP,)), min(removed, default=(_TOP,)))
         keys, events = self.keys, self.events
-        if len(added) + len(removed) > _BULK:
+        if len(added) + len(removed) > max(_BULK, len(keys) // 64):
             pairs = [pair for pair in zip(keys, events, strict=True) if pair[0] not in removed]
             pairs.extend(added.items())
-            pairs.sort(key=lambda pair: pair[0])
+            pairs.sort(key=_first)
             self.keys = [k for k, _ in pairs]
             self.events = [e for _, e in pairs]
         else:
@@ -98,11 +107,17 @@ class View:
                 index = bisect_left(keys, key)
                 del keys[index]
                 del events[index]
-            for key, ev in sorted(added.items(), key=lambda pair: pair[0]):
+            for key, ev in sorted(added.items(), key=_first):
                 index = bisect_right(keys, key)
                 keys.insert(index, key)
                 events.insert(index, ev)
+        self._added, self._removed = {}, set()
         self._invalidate(bisect_left(self.keys, first))
+
+    def sorted_events(self) -> list[Event]:
+        """The effective events in valid-time order."""
+        self._merge()
+        return self.events
 
     def _invalidate(self, index: int) -> None:
         keep = index // CHECKPOINT_EVERY + 1
@@ -112,6 +127,7 @@ class View:
 
     def count_by(self, at_us: int) -> int:
         """How many events have ``occurred.earliest <= at``."""
+        self._merge()
         return bisect_right(self.keys, (at_us, _TOP, _TOP))
 
     def _certain_prefix(self, at_us: int, n: int) -> int:

@@ -23,7 +23,7 @@ import pendulum
 
 from timeline import _jsonl
 from timeline._index import View
-from timeline.codec import canonical_json, decode, encode
+from timeline.codec import canonical_json, decode_trusted, encode
 from timeline.errors import (
     ConcurrencyError,
     DataError,
@@ -58,6 +58,11 @@ def recorded_text(moment: dt.datetime) -> str:
             f"recorded_at {moment.isoformat()} is naive; give a UTC offset", value=moment
         )
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@functools.lru_cache(maxsize=4096)
+def _recorded_us(moment: dt.datetime) -> int:
+    return _to_us(moment)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -107,8 +112,7 @@ class Timeline(Generic[S]):
 
     def _decode(self, row: StoredRecord) -> Record:
         try:
-            data = _jsonl.loads(row.data)
-            ev = decode(row.type, row.version, data)
+            ev = decode_trusted(row.type, row.version, row.data)
             _, recorded_at = _parse_recorded(row.recorded_at)
         except TimelineError:
             raise
@@ -133,7 +137,7 @@ class Timeline(Generic[S]):
             if isinstance(ev, MetaEvent):
                 positions.setdefault(ev.target, []).append(record.position)
             self._records.append(record)
-            self._recorded_us.append(_to_us(record.recorded_at))
+            self._recorded_us.append(_recorded_us(record.recorded_at))
         self._latest.add(records)
 
     # --- properties ----------------------------------------------------------------------
@@ -322,8 +326,8 @@ class Timeline(Generic[S]):
         self._sync()
         view = self._view(known_at)
         if at is None:
-            return list(view.events)
-        return view.events[: view.count_by(_query_us(at))]
+            return list(view.sorted_events())
+        return view.sorted_events()[: view.count_by(_query_us(at))]
 
     @overload
     def state_at(

@@ -9,7 +9,6 @@ A stored record is (position, recorded_at, type, version, id, data, hash). Its h
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Final, NamedTuple
 
 import attrs
@@ -20,6 +19,12 @@ from timeline.events import Event, MetaEvent
 __all__ = ["GENESIS", "Record", "StoredRecord", "chain_hash"]
 
 GENESIS: Final = "0" * 64
+
+# json.dumps(text, ensure_ascii=False) for one string, without the encoder's set-up cost
+try:
+    from _json import encode_basestring as _json_string
+except ImportError:  # pragma: no cover - interpreters without the C accelerator
+    from json.encoder import py_encode_basestring as _json_string
 """The `previous hash` of the first record."""
 
 
@@ -40,9 +45,9 @@ def chain_hash(  # noqa: PLR0917 - the columns of a record, in their order
 ) -> str:
     """The hash of one record given the hash before it (`data` is canonical JSON text)."""
     body = (
-        f'{{"data":{data},"id":{json.dumps(id_, ensure_ascii=False)},'
+        f'{{"data":{data},"id":{_json_string(id_)},'
         f'"position":{position},"recorded_at":"{recorded_at}",'
-        f'"type":{json.dumps(type_, ensure_ascii=False)},"version":{version}}}'
+        f'"type":{_json_string(type_)},"version":{version}}}'
     )
     return hashlib.sha256((previous + body).encode()).hexdigest()
 

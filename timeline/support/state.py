@@ -267,6 +267,21 @@ class SupportState:
         )
 
 
+def _evolve(state: SupportState, **changes: Any) -> SupportState:
+    """`attrs.evolve` for the hot path: the fields are known, so skip the introspection."""
+    get = changes.get
+    return SupportState(
+        aid=get("aid", state._aid),
+        aid_log=get("aid_log", state._aid_log),
+        commitments=get("commitments", state._commitments),
+        disbursed=get("disbursed", state._disbursed),
+        coalitions=get("coalitions", state._coalitions),
+        talks=get("talks", state._talks),
+        meetings=get("meetings", state._meetings),
+        positions=get("positions", state._positions),
+    )
+
+
 def _describe(ev: LoanAnnounced | DealSigned | SpendingAnnounced) -> str:
     if isinstance(ev, LoanAnnounced):
         return f"loan {ev.loan}" + (f" ({ev.programme})" if ev.programme else "")
@@ -294,7 +309,7 @@ class SupportProjection(Reducer[SupportState]):
         record = AidStatus(ev.provider, ev.recipient, ev.channel, status, ev.occurred, ev.id)
         aid = dict(state._aid)
         aid[(ev.provider, ev.recipient, ev.channel)] = record
-        return attrs.evolve(state, aid=aid, aid_log=(record, state._aid_log))
+        return _evolve(state, aid=aid, aid_log=(record, state._aid_log))
 
     @on(LoanAnnounced)
     def _loan(self, state: SupportState, ev: LoanAnnounced) -> SupportState:
@@ -309,25 +324,25 @@ class SupportProjection(Reducer[SupportState]):
             backing=ev.backing,
             stage=ev.stage,
         )
-        return attrs.evolve(state, commitments=(item, state._commitments))
+        return _evolve(state, commitments=(item, state._commitments))
 
     @on(LoanDisbursed)
     def _disburse(self, state: SupportState, ev: LoanDisbursed) -> SupportState:
         disbursed = dict(state._disbursed)
         disbursed[ev.loan] = (*disbursed.get(ev.loan, ()), ev.amount)
-        return attrs.evolve(state, disbursed=disbursed)
+        return _evolve(state, disbursed=disbursed)
 
     @on(DealSigned)
     def _deal(self, state: SupportState, ev: DealSigned) -> SupportState:
         item = Commitment(
             ev.id, "deal", ev.buyer, ev.beneficiary, ev.amount, ev.occurred, _describe(ev)
         )
-        return attrs.evolve(state, commitments=(item, state._commitments))
+        return _evolve(state, commitments=(item, state._commitments))
 
     @on(SpendingAnnounced)
     def _spending(self, state: SupportState, ev: SpendingAnnounced) -> SupportState:
         item = Commitment(ev.id, "spending", ev.actor, None, ev.amount, ev.occurred, _describe(ev))
-        return attrs.evolve(state, commitments=(item, state._commitments))
+        return _evolve(state, commitments=(item, state._commitments))
 
     @on(CoalitionLaunched)
     def _coalition(self, state: SupportState, ev: CoalitionLaunched) -> SupportState:
@@ -336,7 +351,7 @@ class SupportProjection(Reducer[SupportState]):
         coalitions[ev.coalition] = Coalition(
             ev.coalition, ev.name, ev.leads, ev.purpose, ev.occurred, old.pledges if old else ()
         )
-        return attrs.evolve(state, coalitions=coalitions)
+        return _evolve(state, coalitions=coalitions)
 
     @on(TroopsPledged)
     def _pledge(self, state: SupportState, ev: TroopsPledged) -> SupportState:
@@ -346,15 +361,15 @@ class SupportProjection(Reducer[SupportState]):
         if old is None:  # a pledge to a coalition not (yet) launched in this log
             old = Coalition(ev.coalition, ev.coalition, (), "", ev.occurred)
         coalitions[ev.coalition] = attrs.evolve(old, pledges=(*old.pledges, pledge))
-        return attrs.evolve(state, coalitions=coalitions)
+        return _evolve(state, coalitions=coalitions)
 
     @on(TalksHeld)
     def _talks(self, state: SupportState, ev: TalksHeld) -> SupportState:
-        return attrs.evolve(state, talks=(ev, state._talks))
+        return _evolve(state, talks=(ev, state._talks))
 
     @on(MeetingHeld)
     def _meeting(self, state: SupportState, ev: MeetingHeld) -> SupportState:
-        return attrs.evolve(state, meetings=(ev, state._meetings))
+        return _evolve(state, meetings=(ev, state._meetings))
 
     @on(StatementMade)
     def _statement(self, state: SupportState, ev: StatementMade) -> SupportState:
@@ -364,7 +379,7 @@ class SupportProjection(Reducer[SupportState]):
             ev.actor, ev.subject, ev.stance, ev.speaker, ev.quote, ev.occurred, ev.id
         )
         positions[ev.actor] = subjects
-        return attrs.evolve(state, positions=positions)
+        return _evolve(state, positions=positions)
 
     def diff(self, before: SupportState, after: SupportState) -> list[Change]:
         """Typed changes from `before` to `after`, each with a one-line `str`."""

@@ -1,0 +1,235 @@
+"""The workloads, run once for one library and one size, in a fresh process (``run_one``).
+
+Every workload uses the same support-domain events: aid paused/resumed, loans, statements,
+with valid times spread over 2022-02-24 … 2025-06 and recorded times that grow batch by batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+UTC = dt.UTC
+FIRST_DAY = dt.date(2022, 2, 24)
+DAYS = 1200
+RECORDED_0 = dt.datetime(2025, 7, 1, tzinfo=UTC)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _spec(i: int, rng: random.Random) -> tuple[str, str, str, str]:
+    day = (FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS))).isoformat()
+    kind = ("paused", "resumed", "loan", "statement")[i % 4]
+    actor = ("US", "GB", "FR", "DE", "PL")[rng.randrange(5)]
+    return kind, day, actor, f"{rng.randrange(1, 5000)}000000"
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+# --- timeline -------------------------------------------------------------------------------
+def run_timeline(n: int, workdir: Path) -> dict[str, float]:
+    import timeline
+    from timeline import Money, Person
+    from timeline.support import AidPaused, AidResumed, LoanAnnounced, StatementMade
+
+    rng = random.Random(n)
+    speaker = Person(name="Speaker", role="Minister", actor="RU")
+
+    def make(i: int) -> Any:
+        kind, day, actor, amount = _spec(i, rng)
+        if kind == "paused":
+            return AidPaused(
+                id=f"e{i}", occurred=day, provider=actor, recipient="UA", channel="military"
+            )
+        if kind == "resumed":
+            return AidResumed(
+                id=f"e{i}", occurred=day, provider=actor, recipient="UA", channel="military"
+            )
+        if kind == "loan":
+            return LoanAnnounced(
+                id=f"e{i}",
+                occurred=day,
+                loan=f"loan-{i % 97}",
+                lender=actor,
+                borrower="UA",
+                amount=Money(amount, "EUR"),
+                stage="agreed",
+            )
+        return StatementMade(
+            id=f"e{i}",
+            occurred=day,
+            speaker=speaker,
+            actor="RU",
+            subject=f"subject-{i % 13}",
+            stance="opposes",
+            quote="cannot be allowed",
+        )
+
+    out: dict[str, float] = {}
+    events = [make(i) for i in range(n)]
+    batches = [events[s : s + 100] for s in range(0, n, 100)]
+
+    path = workdir / "b100.db"
+    tl = timeline.open(path)
+    seconds, _ = _timed(
+        lambda: [
+            tl.append(*b, recorded_at=RECORDED_0 + dt.timedelta(minutes=k))
+            for k, b in enumerate(batches)
+        ]
+    )
+    out["append, batches of 100 (events/s)"] = n / seconds
+    tl.close()
+
+    one = timeline.open(workdir / "one.db")
+    seconds, _ = _timed(lambda: one.append(*events))
+    out["append, one batch (events/s)"] = n / seconds
+    one.close()
+
+    single_n = min(n, 2000)
+    single = timeline.open(workdir / "single.db")
+    seconds, _ = _timed(lambda: [single.append(e) for e in events[:single_n]])
+    out["append, one event per append (events/s)"] = single_n / seconds
+    single.close()
+
+    before = _rss_mb()
+    seconds, tl = _timed(lambda: timeline.open(path))
+    out["open SQLite log, read + decode all (events/s)"] = n / seconds
+    out["memory after open (bytes/event)"] = max(0.0, (_rss_mb() - before) * 1024 * 1024 / n)
+
+    end = RECORDED_0  # after every valid time
+    seconds, _ = _timed(lambda: tl.state_at(end))
+    out["fold default projection over all (events/s)"] = n / seconds
+
+    fresh = timeline.open(path)
+    t0 = dt.datetime(2022, 3, 1, tzinfo=UTC)
+    moments = [t0 + dt.timedelta(minutes=rng.randrange(DAYS * 1440)) for _ in range(1000)]
+    seconds, _ = _timed(lambda: fresh.state_at(moments[0]))
+    out["state_at, first query cold (ms)"] = seconds * 1000
+    fresh.close()
+    for m in moments:  # warm
+        tl.state_at(m)
+    seconds, _ = _timed(lambda: [tl.state_at(m) for m in moments])
+    out["state_at, warm, 1000 random times (ms/query)"] = seconds  # total s / 1000 * 1000
+
+    knowns = [RECORDED_0 + dt.timedelta(minutes=rng.randrange(len(batches))) for _ in range(100)]
+    seconds, _ = _timed(
+        lambda: [tl.state_at(m, known_at=k) for m, k in zip(moments, knowns, strict=False)]
+    )
+    out["state_at with random known_at, 100 queries (ms/query)"] = seconds * 10
+
+    middle = FIRST_DAY + dt.timedelta(days=DAYS // 2)
+    late = AidPaused(
+        id="late", occurred=middle.isoformat(), provider="US", recipient="UA", channel="military"
+    )
+    seconds, _ = _timed(lambda: (tl.append(late), tl.state_at(moments[1])))
+    out["late event (mid valid time) + query (ms)"] = seconds * 1000
+    tl.close()
+    return out
+
+
+# --- eventsourcing ----------------------------------------------------------------------------
+def run_eventsourcing(n: int, workdir: Path) -> dict[str, float]:
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    class SupportLog(Aggregate):
+        def __init__(self) -> None:
+            self.aid: dict[str, str] = {}
+            self.loans: dict[str, str] = {}
+            self.positions: dict[str, str] = {}
+
+        @event("Happened")
+        def happened(self, kind: str, occurred: str, actor: str, amount: str, key: str) -> None:
+            if kind in ("paused", "resumed"):
+                self.aid[actor] = kind
+            elif kind == "loan":
+                self.loans[key] = amount
+            else:
+                self.positions[key] = "opposes"
+
+    rng = random.Random(n)
+    specs = [_spec(i, rng) for i in range(n)]
+
+    def app_at(name: str) -> Application:
+        os.environ["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        os.environ["SQLITE_DBNAME"] = str(workdir / name)
+        return Application()
+
+    def fill(app: Application, per_save: int) -> Any:
+        log = SupportLog()
+        for start in range(0, len(specs), per_save):
+            for i in range(start, min(start + per_save, len(specs))):
+                kind, day, actor, amount = specs[i]
+                log.happened(kind=kind, occurred=day, actor=actor, amount=amount, key=f"k{i % 97}")
+            app.save(log)
+        return log
+
+    out: dict[str, float] = {}
+    app = app_at("es-b100.db")
+    seconds, log = _timed(lambda: fill(app, 100))
+    out["append, batches of 100 (events/s)"] = n / seconds
+
+    seconds, _ = _timed(lambda: fill(app_at("es-one.db"), n))
+    out["append, one batch (events/s)"] = n / seconds
+
+    single_n = min(n, 2000)
+    specs_all, specs = specs, specs[:single_n]
+    seconds, _ = _timed(lambda: fill(app_at("es-single.db"), 1))
+    out["append, one event per append (events/s)"] = single_n / seconds
+    specs = specs_all
+
+    reader = app_at("es-b100.db")
+
+    def read_all() -> int:
+        stored = reader.recorder.select_events(log.id)
+        to_domain = reader.mapper.to_domain_event
+        return len([to_domain(s) for s in stored])
+
+    seconds, count = _timed(read_all)
+    assert count == n + 1
+    out["open SQLite log, read + decode all (events/s)"] = n / seconds
+
+    seconds, _ = _timed(lambda: reader.repository.get(log.id))
+    out["fold default projection over all (events/s)"] = n / seconds
+
+    versions = [rng.randrange(1, n + 1) for _ in range(5 if n <= 100_000 else 1)]
+    seconds, _ = _timed(lambda: reader.repository.get(log.id, version=versions[0]))
+    out["state_at, first query cold (ms)"] = seconds * 1000
+    seconds, _ = _timed(lambda: [reader.repository.get(log.id, version=v) for v in versions])
+    out["state_at, warm, 1000 random times (ms/query)"] = seconds / len(versions) * 1000
+
+    def late() -> Any:
+        current = reader.repository.get(log.id)
+        current.happened(kind="paused", occurred="2023-08-01", actor="US", amount="0", key="late")
+        reader.save(current)
+        return reader.repository.get(log.id)
+
+    seconds, _ = _timed(late)
+    out["late event (mid valid time) + query (ms)"] = seconds * 1000
+    return out
+
+
+def run_one(library: str, n: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        runner = run_timeline if library == "timeline" else run_eventsourcing
+        results = runner(n, Path(tmp))
+    return {"library": library, "n": n, "results": results, "peak_rss_mb": _rss_mb()}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_one(sys.argv[1], int(sys.argv[2]))))
