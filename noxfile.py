@@ -14,8 +14,9 @@ PYTHON = "3.11"
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The whole test suite with branch coverage (README and docs examples included)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,notebook]")
     session.env.setdefault("HYPOTHESIS_PROFILE", "ci")
+    session.env["MPLBACKEND"] = "Agg"
     session.run(
         "pytest",
         "--cov",
@@ -54,3 +55,19 @@ def reliability(session: nox.Session) -> None:
     session.env["RELIABILITY_SCALE"] = session.env.get("RELIABILITY_SCALE", "10")
     session.env.setdefault("HYPOTHESIS_PROFILE", "ci")
     session.run("pytest", "tests/test_reliability.py", "-p", "no:randomly", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the HTML docs with Sphinx + MyST; any warning is an error."""
+    session.install("-e", ".[docs]")
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python=PYTHON)
+def notebook(session: nox.Session) -> None:
+    """Execute docs/explore.ipynb top to bottom in a real Jupyter kernel."""
+    session.install("-e", ".[notebook]", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29")
+    session.env["MPLBACKEND"] = "Agg"
+    session.run("python", "-m", "ipykernel", "install", "--user", "--name", "python3")
+    session.run("python", "docs/run_notebook.py", "docs/explore.ipynb")

@@ -157,7 +157,7 @@ def from_dict(name: str, data: dict[str, Any]) -> Event | MetaEvent:
         ev = _DETAILED.structure(data, cls)
     except Exception as exc:
         message, field = _describe(exc)
-        raise InvalidEvent(f"{name}: {message}", field=field, event_type=name) from exc
+        raise InvalidEvent(f"{name}: {message}", field=field, event_type=name) from None
     return ev  # pragma: no cover - the fast converter failed where the detailed one did not
 
 

@@ -34,7 +34,7 @@ from timeline.errors import (
     TimelineError,
 )
 from timeline.events import Event, MetaEvent
-from timeline.projection import Change, Projection, StateChanged
+from timeline.projection import Changes, Projection, StateChanged
 from timeline.records import GENESIS, Record, StoredRecord, chain_hash
 from timeline.stores import Head, Store
 from timeline.when import TimeLike, _from_us, _query_us, _to_us, to_when
@@ -370,7 +370,7 @@ class Timeline(Generic[S]):
         *,
         known_at: TimeLike | None = None,
         projection: Projection[Any] | None = None,
-    ) -> list[Change]:
+    ) -> Changes:
         """What changed in the world between valid times `a` and `b` (same knowledge)."""
         proj = projection or self._projection
         before = self.state_at(a, known_at=known_at, projection=proj)
@@ -384,7 +384,7 @@ class Timeline(Generic[S]):
         after: TimeLike | None = None,
         *,
         projection: Projection[Any] | None = None,
-    ) -> list[Change]:
+    ) -> Changes:
         """What the log learned about the world at `at` between knowledge times `before` and `after`."""
         proj = projection or self._projection
         old = self.state_at(at, known_at=before, projection=proj)
@@ -433,6 +433,29 @@ class Timeline(Generic[S]):
     def verify(self, *, head_hash: str | None = None) -> str:
         """Check every stored record; see `verify_store`. Return the head hash."""
         return verify_store(self._store, head_hash=head_hash)
+
+    # --- notebooks (extra: timeline[notebook]) -------------------------------------------
+    def to_pandas(self, at: TimeLike | None = None, known_at: TimeLike | None = None) -> Any:
+        """The effective events as a pandas DataFrame, one row each (see `timeline.notebook`)."""
+        from timeline.notebook import events_frame
+
+        return events_frame(self.events(at=at, known_at=known_at))
+
+    def plot(
+        self, kind: str = "events", *, ax: Any = None, known_at: TimeLike | None = None
+    ) -> Any:
+        """Plot the timeline; `kind` is ``"events"`` or ``"commitments"``. Returns the Axes."""
+        from timeline.notebook import plot_commitments, plot_events
+
+        plots = {"events": plot_events, "commitments": plot_commitments}
+        if kind not in plots:
+            raise ValueError(f"kind must be one of {sorted(plots)}, not {kind!r}")
+        return plots[kind](self, ax=ax, known_at=known_at)
+
+    def _repr_html_(self) -> str:
+        from timeline.notebook import timeline_html
+
+        return timeline_html(self)
 
     def close(self) -> None:
         """Close the store."""
@@ -487,8 +510,8 @@ def verify_store(store: Store, *, head_hash: str | None = None) -> str:
     return previous
 
 
-def _changes(projection: Projection[Any], before: Any, after: Any) -> list[Change]:
+def _changes(projection: Projection[Any], before: Any, after: Any) -> Changes:
     differ = getattr(projection, "diff", None)
     if callable(differ):
-        return list(differ(before, after))
-    return [] if before == after else [StateChanged(before, after)]
+        return Changes(differ(before, after))
+    return Changes([] if before == after else [StateChanged(before, after)])

@@ -15,7 +15,7 @@ import attrs
 
 from timeline.events import Event
 
-__all__ = ["Change", "Projection", "Reducer", "StateChanged", "fold", "on"]
+__all__ = ["Change", "Changes", "Projection", "Reducer", "StateChanged", "fold", "on"]
 
 S = TypeVar("S")
 S_co = TypeVar("S_co", covariant=True)
@@ -51,6 +51,18 @@ class StateChanged:
 
     def __str__(self) -> str:
         return f"{self.before!r} → {self.after!r}"
+
+
+class Changes(list[Change]):
+    """The list `Timeline.diff` and `Timeline.revisions` return; renders as a table in Jupyter."""
+
+    def __str__(self) -> str:
+        return "\n".join(str(change) for change in self)
+
+    def _repr_html_(self) -> str:
+        from timeline.notebook import changes_html
+
+        return changes_html(self)
 
 
 def fold(projection: Projection[S], events: Iterable[Event], state: S | None = None) -> S:

@@ -254,6 +254,17 @@ class SupportState:
             }
         )
 
+    def to_pandas(self) -> Any:
+        """The commitments as a pandas DataFrame (extra ``timeline[notebook]``)."""
+        from timeline.notebook import state_frame
+
+        return state_frame(self)
+
+    def _repr_html_(self) -> str:
+        from timeline.notebook import state_html
+
+        return state_html(self)
+
     def __repr__(self) -> str:
         aid = ", ".join(f"{s.provider} {s.channel.value}: {s.status}" for s in self._aid.values())
         totals = "; ".join(

@@ -1,0 +1,120 @@
+"""Notebook helpers: pandas frames, plots saved to PNG, HTML reprs, the missing-extra error."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pandas")
+pytest.importorskip("matplotlib")
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.collections import PathCollection
+
+import timeline
+from timeline.notebook import events_frame
+
+
+@pytest.fixture(scope="module")
+def seed() -> timeline.Timeline[Any]:
+    return timeline.load_seed()
+
+
+def test_events_frame(seed: timeline.Timeline[Any]) -> None:
+    frame = seed.to_pandas()
+    assert len(frame) == 21
+    assert list(frame.columns) == [
+        "id",
+        "type",
+        "occurred",
+        "occurred_earliest",
+        "occurred_latest",
+        "precision",
+        "actors",
+        "amount",
+        "currency",
+        "approximate",
+        "source",
+    ]
+    deal = frame.set_index("id").loc["uk-anduril-drones"]
+    assert (deal["amount"], deal["currency"], bool(deal["approximate"])) == (
+        30_000_000.0,
+        "GBP",
+        True,
+    )
+    assert deal["actors"] == "GB, UA"
+    assert str(frame["occurred_earliest"].dt.tz) == "UTC"
+    assert len(seed.to_pandas(at="2025-03-02")) < len(frame)
+
+
+def test_state_frame(seed: timeline.Timeline[Any]) -> None:
+    frame = seed.state_at("2025-03-07").to_pandas()
+    loan = frame.set_index("id").loc["uk-era-loan"]
+    assert loan["amount"] == 2.26e9
+    assert loan["disbursed"] == 752e6
+    assert set(frame["currency"]) == {"GBP", "EUR"}
+
+
+def _save(ax: Any, path: Path) -> None:
+    ax.figure.savefig(path)
+    assert path.stat().st_size > 10_000
+    plt.close(ax.figure)
+
+
+def test_events_plot_is_drawn_with_the_pause_shaded(
+    seed: timeline.Timeline[Any], tmp_path: Path
+) -> None:
+    ax = seed.plot("events")
+    scatter = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(scatter) == len({e.event_type for e in seed.events()})
+    shaded = [p for p in ax.patches if "paused" in (p.get_label() or "")]
+    assert len(shaded) == 2  # military and intelligence
+    assert ax.get_xlabel() == "occurred (valid time)"
+    _save(ax, tmp_path / "events.png")
+
+
+def test_commitments_plot_has_a_step_line_per_provider_and_currency(
+    seed: timeline.Timeline[Any], tmp_path: Path
+) -> None:
+    ax = seed.plot("commitments", known_at="2025-03-07")
+    labels = sorted(line.get_label() for line in ax.get_lines())
+    assert labels == ["EU (EUR)", "GB (GBP)"]
+    gb = next(line for line in ax.get_lines() if line.get_label() == "GB (GBP)")
+    assert max(gb.get_ydata()) == 2.29e9
+    _save(ax, tmp_path / "commitments.png")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        seed.plot("pie")
+
+
+def test_html_reprs(seed: timeline.Timeline[Any]) -> None:
+    assert "<table>" in seed._repr_html_()
+    assert "uk-anduril-drones" in seed._repr_html_()
+    state_html = seed.state_at("2025-03-07")._repr_html_()
+    assert "<h4>Aid</h4>" in state_html and "Sergei Lavrov" in state_html
+    changes = seed.diff("2025-02-27", "2025-03-07")
+    assert "US military aid: active → paused (2025-03-03)" in changes._repr_html_()
+    assert str(changes).splitlines()[0] == "US military aid: active → paused (2025-03-03)"
+
+
+def test_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_pandas(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "pandas":
+            raise ModuleNotFoundError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'timeline\[notebook\]'"):
+        events_frame([])
+
+
+def test_readme_picture_is_committed() -> None:
+    picture = Path(__file__).resolve().parent.parent / "docs" / "pause.png"
+    assert picture.stat().st_size > 10_000
