@@ -155,7 +155,7 @@ def from_dict(name: str, data: dict[str, Any]) -> Event | MetaEvent:
         return _FAST.structure(data, cls)
     try:
         ev = _DETAILED.structure(data, cls)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - every failure of the data becomes InvalidEvent
         message, field = _describe(exc)
         raise InvalidEvent(f"{name}: {message}", field=field, event_type=name) from None
     return ev  # pragma: no cover - the fast converter failed where the detailed one did not
