@@ -105,6 +105,6 @@ def load_seed(*, follow_ups: bool = True, clock: Clock | None = None) -> Timelin
     With `follow_ups` (the default) it also holds the dated context and follow-up files
     (the 11 March resumption, the loan tranches), each recorded on its own date.
     """
-    from timeline._open import open as open_timeline  # noqa: PLC0415 - _open imports this module
+    from timeline._open import open as open_timeline
 
     return fill(open_timeline(clock=clock), follow_ups=follow_ups)
