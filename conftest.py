@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
 
 from sybil import Sybil
-from sybil.parsers.markdown import PythonCodeBlockParser
+from sybil.parsers.markdown import PythonCodeBlockParser, SkipParser
 from sybil.parsers.rest import DocTestParser
 
 _FLAGS = ELLIPSIS | NORMALIZE_WHITESPACE
 
 markdown = Sybil(
-    parsers=[PythonCodeBlockParser(doctest_optionflags=_FLAGS)],
+    parsers=[PythonCodeBlockParser(doctest_optionflags=_FLAGS), SkipParser()],
+    setup=lambda namespace: namespace.update(os=os),
     patterns=["README.md", "docs/*.md"],
 )
 docstrings = Sybil(

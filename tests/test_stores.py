@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,9 +23,16 @@ class TestMemoryStore(StoreContract):
 
 class TestSQLiteStore(StoreContract):
     @pytest.fixture
-    def make_store(self, tmp_path: Path) -> Callable[[], Store]:
-        counter = iter(range(1000))
-        return lambda: SQLiteStore(tmp_path / f"log{next(counter)}.db")
+    def make_store(self, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+        made: list[SQLiteStore] = []
+
+        def make() -> SQLiteStore:
+            made.append(SQLiteStore(tmp_path / f"log{len(made)}.db"))
+            return made[-1]
+
+        yield make
+        for store in made:
+            store.close()
 
 
 def _filled(path: Path) -> SQLiteStore:

@@ -8,7 +8,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from timeline._open import import_jsonl, open  # noqa: A004 - timeline.open is the API
+from timeline._open import copy_log, import_jsonl, open  # noqa: A004 - timeline.open is the API
 from timeline.errors import (
     ConcurrencyError,
     CurrencyMismatch,
@@ -64,6 +64,7 @@ __all__ = [
     "UnknownEventType",
     "When",
     "__version__",
+    "copy_log",
     "event",
     "fold",
     "import_jsonl",

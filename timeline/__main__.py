@@ -141,6 +141,11 @@ def cmd_verify(args: argparse.Namespace) -> None:
         store.close()
 
 
+def cmd_copy(args: argparse.Namespace) -> None:
+    head = timeline.copy_log(args.source, args.target)
+    print(f"copied {args.source} -> {args.target}; head hash {head} (verified)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m timeline", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -173,6 +178,12 @@ def parser() -> argparse.ArgumentParser:
     ver.add_argument("--db", required=True)
     ver.add_argument("--head-hash", help="a head hash published earlier (detects truncation)")
     ver.set_defaults(run=cmd_verify)
+    cp = sub.add_parser("copy", help="copy a log between SQLite, PostgreSQL and JSONL, losslessly")
+    cp.add_argument("source", help="an SQLite file, a postgresql:// URL or a .jsonl file")
+    cp.add_argument(
+        "target", help="an empty (or new) SQLite file, postgresql:// URL or .jsonl file"
+    )
+    cp.set_defaults(run=cmd_copy)
     return p
 
 

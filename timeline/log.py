@@ -434,6 +434,35 @@ class Timeline(Generic[S]):
         """Check every stored record; see `verify_store`. Return the head hash."""
         return verify_store(self._store, head_hash=head_hash)
 
+    def follow(
+        self, *, after: int | None = None, timeout: float | None = None, poll: float = 0.2
+    ) -> Iterator[Record]:
+        """Yield records as they are committed, by this or any other writer, in log order.
+
+        Starts after `after` (default: the current head, so only new records). Stops when no
+        record came for `timeout` seconds (None: never). A PostgreSQL log wakes up at once on
+        LISTEN/NOTIFY; SQLite and memory logs are polled every `poll` seconds. Each record is
+        also taken into this timeline, so ``state_at`` stays current as you go.
+        """
+        self._sync()
+        position = len(self._records) if after is None else after
+        wait = getattr(self._store, "wait", None)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self._sync()
+            if position < len(self._records):
+                yield from self._records[position:]
+                position = len(self._records)
+                deadline = None if timeout is None else time.monotonic() + timeout
+                continue
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return
+            if wait is not None:
+                wait(position, 5.0 if remaining is None else remaining)
+            else:
+                time.sleep(poll if remaining is None else min(poll, remaining))
+
     # --- notebooks (extra: timeline[notebook]) -------------------------------------------
     def to_pandas(self, at: TimeLike | None = None, known_at: TimeLike | None = None) -> Any:
         """The effective events as a pandas DataFrame, one row each (see `timeline.notebook`)."""

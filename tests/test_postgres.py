@@ -1,0 +1,193 @@
+"""The PostgreSQL store: the store contract, concurrency, crashes, follow() and copy.
+
+Runs when TIMELINE_TEST_POSTGRES holds a connection URL (CI sets it); then an unreachable
+server is a failure, not a skip. Each test works in a schema of its own and drops it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import timeline
+from timeline.testing import StoreContract
+
+URL = os.environ.get("TIMELINE_TEST_POSTGRES")
+pytestmark = pytest.mark.skipif(not URL, reason="TIMELINE_TEST_POSTGRES is not set (no server)")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    psycopg = pytest.importorskip("psycopg")
+    assert URL is not None
+    try:
+        admin = psycopg.connect(URL, autocommit=True)
+    except psycopg.Error as exc:
+        pytest.fail(f"TIMELINE_TEST_POSTGRES is set but the server cannot be reached: {exc}")
+    yield admin
+    admin.close()
+
+
+@pytest.fixture
+def schemas(server: Any) -> Iterator[Callable[[], str]]:
+    made: list[str] = []
+
+    def new() -> str:
+        made.append(f"t_{uuid.uuid4().hex[:12]}")
+        return made[-1]
+
+    yield new
+    for name in made:
+        server.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+def url_for(schema: str) -> str:
+    assert URL is not None
+    return f"{URL}{'&' if '?' in URL else '?'}schema={schema}"
+
+
+class TestPostgresStore(StoreContract):
+    @pytest.fixture
+    def make_store(self, schemas: Callable[[], str]) -> Iterator[Callable[[], Any]]:
+        from timeline.stores.postgres import PostgresStore
+
+        made: list[PostgresStore] = []
+
+        def make() -> PostgresStore:
+            made.append(PostgresStore(url_for(schemas())))
+            return made[-1]
+
+        yield make
+        for store in made:
+            store.close()
+
+
+def test_triggers_refuse_update_delete_truncate(server: Any, schemas: Callable[[], str]) -> None:
+    import psycopg
+
+    schema = schemas()
+    with timeline.open(url_for(schema)) as tl:
+        timeline.seed.fill(tl)
+    for statement in (
+        f"UPDATE {schema}.records SET data = '{{}}'",
+        f"DELETE FROM {schema}.records",
+        f"TRUNCATE {schema}.records",
+    ):
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            server.execute(statement)
+    assert server.execute(f"SELECT version FROM {schema}.timeline_schema").fetchall() == [(1,)]
+
+
+def test_two_timelines_see_each_other(schemas: Callable[[], str]) -> None:
+    url = url_for(schemas())
+    one, two = timeline.open(url), timeline.open(url)
+    timeline.seed.fill(one, follow_ups=False)
+    assert two.head == 15
+    assert two.state_at("2025-03-04").aid_status("US", "military") == "paused"
+    two.append(timeline.Retraction(target="uk-anduril-drones"), expected_position=15)
+    assert one.state_at("2025-03-07").totals(provider="GB") == {"GBP": 2260000000}
+    with pytest.raises(timeline.ConcurrencyError):
+        one.append(timeline.Retraction(target="oval-office-clash"), expected_position=15)
+    one.close()
+    two.close()
+
+
+def test_unreachable_server_is_a_store_error() -> None:
+    with pytest.raises(timeline.StoreError, match="cannot connect"):
+        timeline.open("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(timeline.StoreError, match="schema name"):
+        timeline.open("postgresql://nobody@127.0.0.1:1/none", schema="Bad-Name")
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests._writer", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_four_concurrent_writer_processes(schemas: Callable[[], str]) -> None:
+    url = url_for(schemas())
+    timeline.open(url).close()
+    writers = [spawn("race", url, str(w), "10") for w in range(4)]
+    for child in writers:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    with timeline.open(url) as tl:
+        tl.verify()
+        ids = sorted(r.event.id for r in tl.records())
+        assert ids == sorted(f"w{w}-{n}" for w in range(4) for n in range(10))
+        assert [r.position for r in tl.records()] == list(range(1, 41))
+
+
+def test_client_killed_mid_transaction_leaves_nothing_partial(schemas: Callable[[], str]) -> None:
+    url = url_for(schemas())
+    timeline.open(url).close()
+    for _ in range(3):
+        child = spawn("crash", url, "400")
+        assert child.stdout is not None
+        assert child.stdout.readline().startswith("ack ")
+        time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.communicate()
+        with timeline.open(url) as tl:
+            tl.verify()
+            counts: dict[str, int] = {}
+            for record in tl.records():
+                batch = record.event.id.split("-")[0]
+                counts[batch] = counts.get(batch, 0) + 1
+            assert set(counts.values()) == {400}
+
+
+def test_follow_sees_another_process_append(schemas: Callable[[], str]) -> None:
+    url = url_for(schemas())
+    tl = timeline.open(url)
+    seen: list[str] = []
+
+    def watch() -> None:
+        for record in tl.follow(timeout=20):
+            seen.append(record.event.id)
+            if len(seen) == 10:
+                return
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    time.sleep(0.3)
+    child = spawn("race", url, "9", "10")
+    child.communicate(timeout=60)
+    watcher.join(timeout=30)
+    assert seen == [f"w9-{n}" for n in range(10)]
+    assert tl.head == 10
+    tl.close()
+
+
+def test_copy_round_trip_reproduces_the_head_hash(
+    tmp_path: Path, schemas: Callable[[], str]
+) -> None:
+    seed = timeline.load_seed()
+    first = tmp_path / "first.db"
+    with timeline.open(first) as tl:
+        timeline.seed.fill(tl)
+    url = url_for(schemas())
+    assert timeline.copy_log(first, url) == seed.head_hash
+    assert timeline.copy_log(url, tmp_path / "middle.jsonl") == seed.head_hash
+    assert timeline.copy_log(tmp_path / "middle.jsonl", tmp_path / "last.db") == seed.head_hash
+    with timeline.open(tmp_path / "last.db") as last:
+        assert last.verify(head_hash=seed.head_hash) == seed.head_hash
+        assert list(last.records()) == list(seed.records())
+    with pytest.raises(timeline.StoreError, match="already holds"):
+        timeline.copy_log(first, url)

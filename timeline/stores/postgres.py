@@ -1,0 +1,195 @@
+"""A log shared on a PostgreSQL server (psycopg 3; extra ``timeline[postgres]``).
+
+The same contract as SQLite: one transaction per batch, ``expected_position`` checked after taking
+the log's write lock inside that transaction, triggers that refuse UPDATE, DELETE and TRUNCATE, a
+schema-version table, and the same hash chain over the same bytes (``data`` is kept as the exact
+canonical JSON text, not JSONB, which would reorder it). Each commit sends a NOTIFY so that
+`Timeline.follow` wakes up at once in other processes.
+
+One database may hold several logs, one per schema: ``timeline.open(url, schema="team")``, or
+``?schema=team`` at the end of the URL. The default schema is ``timeline``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError, StoreError
+from timeline.records import StoredRecord
+from timeline.stores import Build, Head
+
+__all__ = ["PostgresStore", "split_url"]
+
+SCHEMA_VERSION: Final = 1
+_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            "psycopg is needed for PostgreSQL logs; pip install 'timeline[postgres]'"
+        ) from exc
+    return psycopg
+
+
+def split_url(url: str, schema: str | None = None) -> tuple[str, str]:
+    """(connection URL without our ``schema`` parameter, schema name)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    named = [v for k, v in query if k == "schema"]
+    rest = [(k, v) for k, v in query if k != "schema"]
+    chosen = schema or (named[-1] if named else "timeline")
+    if not _NAME.fullmatch(chosen):
+        raise StoreError(f"schema name {chosen!r} must be lower-case letters, digits and _")
+    return urlunsplit(parts._replace(query=urlencode(rest))), chosen
+
+
+def _ddl(schema: str) -> str:
+    return f"""
+CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {schema}.timeline_schema (
+    version    INTEGER NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {schema}.records (
+    position    BIGINT  PRIMARY KEY,
+    recorded_at TEXT    NOT NULL,
+    type        TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    id          TEXT    NOT NULL UNIQUE,
+    data        TEXT    NOT NULL,
+    hash        TEXT    NOT NULL
+);
+CREATE OR REPLACE FUNCTION {schema}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'timeline records are append-only: % refused', TG_OP;
+END $$;
+DROP TRIGGER IF EXISTS records_append_only ON {schema}.records;
+CREATE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON {schema}.records
+    FOR EACH ROW EXECUTE FUNCTION {schema}.refuse_change();
+DROP TRIGGER IF EXISTS records_no_truncate ON {schema}.records;
+CREATE TRIGGER records_no_truncate BEFORE TRUNCATE ON {schema}.records
+    FOR EACH STATEMENT EXECUTE FUNCTION {schema}.refuse_change();
+INSERT INTO {schema}.timeline_schema (version)
+    SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM {schema}.timeline_schema);
+"""
+
+
+class PostgresStore:
+    """Records in one schema of a PostgreSQL database."""
+
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
+        self._psycopg = _psycopg()
+        self.url, self.schema = split_url(url, schema)
+        self._channel = f"timeline_{self.schema}"
+        self._listener: Any = None
+        try:
+            self._db = self._psycopg.connect(self.url, autocommit=True)
+        except self._psycopg.Error as exc:
+            raise StoreError(
+                f"cannot connect: {str(exc).strip().splitlines()[0]}", path=self._safe_url()
+            ) from None
+        try:
+            with self._db.transaction():
+                # one set-up at a time, however many processes open the log at once
+                self._db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._channel,))
+                self._db.execute(_ddl(self.schema))
+                row = self._db.execute(
+                    f"SELECT max(version) FROM {self.schema}.timeline_schema"
+                ).fetchone()
+        except self._psycopg.Error as exc:
+            self._db.close()
+            raise StoreError(str(exc).strip().splitlines()[0], path=self._safe_url()) from None
+        if row is None or row[0] != SCHEMA_VERSION:
+            self._db.close()
+            raise StoreError(
+                f"schema version {row and row[0]} is not {SCHEMA_VERSION}", path=self._safe_url()
+            )
+
+    def _safe_url(self) -> str:
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        return f"postgresql://{host}{':' + str(parts.port) if parts.port else ''}{parts.path}#{self.schema}"
+
+    @property
+    def location(self) -> str:
+        return self._safe_url()
+
+    def head(self) -> Head:
+        row = self._db.execute(
+            f"SELECT position, hash, recorded_at FROM {self.schema}.records ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        return Head() if row is None else Head(*row)
+
+    def read(self, after: int = 0) -> Iterator[StoredRecord]:
+        with self._db.cursor() as cursor:
+            cursor.execute(
+                f"SELECT position, recorded_at, type, version, id, data, hash FROM {self.schema}.records "
+                "WHERE position > %s ORDER BY position",
+                (after,),
+            )
+            while batch := cursor.fetchmany(5000):
+                yield from map(StoredRecord._make, batch)
+
+    def append(self, build: Build, expected_position: int | None) -> Sequence[StoredRecord]:
+        psycopg = self._psycopg
+        rows: list[StoredRecord] = []
+        try:
+            with self._db.transaction():
+                # EXCLUSIVE blocks other writers until commit, not readers
+                self._db.execute(f"LOCK TABLE {self.schema}.records IN EXCLUSIVE MODE")
+                head = self.head()
+                if expected_position is not None and expected_position != head.position:
+                    raise ConcurrencyError(expected_position, head.position)
+                rows = list(build(head))
+                if rows and rows[0].position != head.position + 1:
+                    raise IntegrityError(
+                        "rows to append do not follow the head", position=rows[0].position
+                    )
+                with self._db.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO {self.schema}.records "
+                        "(position, recorded_at, type, version, id, data, hash) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        rows,
+                    )
+                if rows:
+                    self._db.execute(
+                        "SELECT pg_notify(%s, %s)", (self._channel, str(rows[-1].position))
+                    )
+        except psycopg.errors.UniqueViolation:
+            ids = [row.id for row in rows]
+            dup = next((i for n, i in enumerate(ids) if i in ids[:n]), None)
+            if dup is None:
+                found = {
+                    r[0]
+                    for r in self._db.execute(
+                        f"SELECT id FROM {self.schema}.records WHERE id = ANY(%s)", (ids,)
+                    )
+                }
+                dup = next(i for i in ids if i in found)
+            raise DuplicateEventId(dup) from None
+        except psycopg.Error as exc:
+            raise StoreError(str(exc).strip().splitlines()[0], path=self._safe_url()) from None
+        return rows
+
+    def wait(self, after: int, timeout: float) -> bool:
+        """Block until a record after `after` is committed (LISTEN/NOTIFY) or `timeout` passes."""
+        if self._listener is None:
+            self._listener = self._psycopg.connect(self.url, autocommit=True)
+            self._listener.execute(f"LISTEN {self._channel}")
+        if self.head().position > after:
+            return True
+        for _ in self._listener.notifies(timeout=timeout, stop_after=1):
+            return True
+        return self.head().position > after
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+        self._db.close()
