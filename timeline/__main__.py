@@ -141,6 +141,39 @@ def cmd_verify(args: argparse.Namespace) -> None:
         store.close()
 
 
+def cmd_kiel_import(args: argparse.Namespace) -> None:
+    from timeline.sources.kiel import import_release
+
+    if not Path(args.file).exists():
+        raise CommandError(f"{args.file}: no such file")
+    recorded_at = _time(args.recorded_at, "--recorded-at")
+    tl = _open(args.db, must_exist=False)
+    report = import_release(tl, args.file, release=args.release, recorded_at=recorded_at or "")
+    print(report)
+    print(f"head is now {tl.head} in {args.db}")
+
+
+def cmd_totals(args: argparse.Namespace) -> None:
+    from timeline.sources.kiel import KielProjection
+
+    at = _time(args.at, "--at")
+    known = _time(args.known_at, "--known-at")
+    assert at is not None
+    tl = _open(args.db)
+    state = tl.state_at(at, known_at=known, projection=KielProjection())
+    allocated = state.totals(args.by, measure="allocation")
+    committed = state.totals(args.by, measure="commitment")
+    keys = sorted(set(allocated) | set(committed), key=lambda k: -allocated.get(k, 0))
+    print(f"Kiel totals at {at} (known at {known or 'the latest record'}), EUR, by {args.by}")
+    print(
+        table(
+            [args.by, "allocated", "committed"],
+            [(k, f"{allocated.get(k, 0):,.0f}", f"{committed.get(k, 0):,.0f}") for k in keys],
+            indent="",
+        )
+    )
+
+
 def cmd_copy(args: argparse.Namespace) -> None:
     head = timeline.copy_log(args.source, args.target)
     print(f"copied {args.source} -> {args.target}; head hash {head} (verified)")
@@ -178,6 +211,22 @@ def parser() -> argparse.ArgumentParser:
     ver.add_argument("--db", required=True)
     ver.add_argument("--head-hash", help="a head hash published earlier (detects truncation)")
     ver.set_defaults(run=cmd_verify)
+    kiel = sub.add_parser("kiel", help="the Kiel Ukraine Support Tracker")
+    kiel_sub = kiel.add_subparsers(dest="kiel_command", required=True)
+    kimp = kiel_sub.add_parser(
+        "import", help="append a release as one batch, superseding earlier ones"
+    )
+    kimp.add_argument("file")
+    kimp.add_argument("--release", required=True, help="a name for the release, e.g. R28")
+    kimp.add_argument("--recorded-at", required=True, help="the release's date")
+    kimp.add_argument("--db", required=True)
+    kimp.set_defaults(run=cmd_kiel_import)
+    tot = sub.add_parser("totals", help="cumulative Kiel totals (EUR) at a time")
+    tot.add_argument("--at", required=True)
+    tot.add_argument("--known-at")
+    tot.add_argument("--by", choices=["donor", "type"], default="donor")
+    tot.add_argument("--db", required=True)
+    tot.set_defaults(run=cmd_totals)
     cp = sub.add_parser("copy", help="copy a log between SQLite, PostgreSQL and JSONL, losslessly")
     cp.add_argument("source", help="an SQLite file, a postgresql:// URL or a .jsonl file")
     cp.add_argument(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-# ISO 4217 active codes (list of 2024), plus X-codes for gold/SDR that aid data uses.
+# ISO 4217 active codes (list of 2024), X-codes for gold and SDR, and HRK (the Croatian kuna,
+# withdrawn in 2023), which aid reported before 2023 is denominated in.
 CURRENCIES: Final = frozenset(
     [
         "AED",
@@ -181,6 +182,7 @@ CURRENCIES: Final = frozenset(
         "ZAR",
         "ZMW",
         "ZWL",
+        "HRK",
     ]
 )
 

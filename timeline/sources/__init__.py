@@ -1,0 +1,1 @@
+"""Importers of external data sets into support events."""
