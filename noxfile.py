@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.error_on_external_run = True
@@ -45,6 +47,9 @@ def typing(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the eventsourcing package (see benchmarks/README.md)."""
     session.install("-e", ".[bench]")
+    postgres = os.environ.get("TIMELINE_BENCH_POSTGRES", os.environ.get("TIMELINE_TEST_POSTGRES"))
+    if postgres:
+        session.env["TIMELINE_BENCH_POSTGRES"] = postgres
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

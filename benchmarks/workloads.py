@@ -139,7 +139,59 @@ def run_timeline(n: int, workdir: Path) -> dict[str, float]:
     seconds, _ = _timed(lambda: (tl.append(late), tl.state_at(moments[1])))
     out["late event (mid valid time) + query (ms)"] = seconds * 1000
     tl.close()
+
+    postgres = os.environ.get("TIMELINE_BENCH_POSTGRES")
+    if postgres and n <= 100_000:
+        _postgres(postgres, n, batches, out)
+    _kiel(rng, out)
     return out
+
+
+def _postgres(url: str, n: int, batches: list[list[Any]], out: dict[str, float]) -> None:
+    import psycopg
+
+    import timeline
+
+    schema = f"bench_{os.getpid()}_{n}"
+    try:
+        tl = timeline.open(url, schema=schema)
+        seconds, _ = _timed(
+            lambda: [
+                tl.append(*b, recorded_at=RECORDED_0 + dt.timedelta(minutes=k))
+                for k, b in enumerate(batches)
+            ]
+        )
+        out["PostgreSQL: append, batches of 100 (events/s)"] = n / seconds
+        tl.close()
+        seconds, again = _timed(lambda: timeline.open(url, schema=schema))
+        out["PostgreSQL: open, read + decode all (events/s)"] = n / seconds
+        again.close()
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _kiel(rng: random.Random, out: dict[str, float]) -> None:
+    import timeline
+    from timeline.sources.kiel import KielProjection, import_release
+
+    r28 = (
+        Path(__file__).resolve().parent.parent
+        / "tests"
+        / "data"
+        / "kiel_ust_r28_bilateral_activities.csv"
+    )
+    if not r28.exists():
+        return
+    tl = timeline.open(projection=KielProjection())
+    seconds, _ = _timed(lambda: import_release(tl, r28, release="R28", recorded_at="2026-05-11"))
+    out["Kiel Release 28: read + import 5,565 rows (ms)"] = seconds * 1000
+    days = [
+        (dt.date(2022, 1, 1) + dt.timedelta(days=rng.randrange(1520))).isoformat()
+        for _ in range(100)
+    ]
+    seconds, _ = _timed(lambda: [tl.state_at(day) for day in days])
+    out["Kiel Release 28: 100 random state_at (ms/query)"] = seconds * 10
 
 
 # --- eventsourcing ----------------------------------------------------------------------------
