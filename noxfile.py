@@ -65,7 +65,7 @@ def reliability(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the HTML docs with Sphinx + MyST; any warning is an error."""
-    session.install("-e", ".[docs]")
+    session.install("-e", ".[docs,test]")  # the API page documents timeline.testing too
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
