@@ -6,13 +6,27 @@ python -m tests._writer race PATH WRITER COUNT       append COUNT events with ex
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 import timeline
 from timeline.support import StatementMade
 from timeline.values import Person
 
 SPEAKER = Person(name="Writer")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    """Start this module as a child process (for the tests)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests._writer", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def event(id_: str) -> StatementMade:

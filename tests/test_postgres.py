@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -20,11 +18,11 @@ from typing import Any
 import pytest
 
 import timeline
+from tests._writer import spawn
 from timeline.testing import StoreContract
 
 URL = os.environ.get("TIMELINE_TEST_POSTGRES")
 pytestmark = pytest.mark.skipif(not URL, reason="TIMELINE_TEST_POSTGRES is not set (no server)")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +106,6 @@ def test_unreachable_server_is_a_store_error() -> None:
         timeline.open("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(timeline.StoreError, match="schema name"):
         timeline.open("postgresql://nobody@127.0.0.1:1/none", schema="Bad-Name")
-
-
-def spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests._writer", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def test_four_concurrent_writer_processes(schemas: Callable[[], str]) -> None:

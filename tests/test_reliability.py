@@ -11,8 +11,6 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,27 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import timeline
+from tests._writer import spawn
 from timeline import DataError, IntegrityError, StoreError, TimelineError
 from timeline.log import verify_store
 from timeline.stores.sqlite import SQLiteStore
 
 SCALE = int(os.environ.get("RELIABILITY_SCALE", "1"))
 FIGURES: dict[str, int] = {}
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def count(name: str, n: int = 1) -> None:
     FIGURES[name] = FIGURES.get(name, 0) + n
-
-
-def spawn(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests._writer", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def raw_rows(path: Path) -> list[tuple[Any, ...]]:

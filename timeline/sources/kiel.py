@@ -382,9 +382,10 @@ def import_release(
     queries that know of this release see only it, and older knowledge times still see theirs.
     """
     report = read_release(path, release, recorded_at=recorded_at)
-    if any(isinstance(e, KielActivity) and e.release == release for e in tl.events()):
+    in_force = [e for e in tl.events() if isinstance(e, KielActivity)]
+    if any(e.release == release for e in in_force):
         raise DataError(f"release {release!r} is already in the log")
-    old = [e.id for e in tl.events() if isinstance(e, KielActivity)]
+    old = [e.id for e in in_force]
     retractions = [
         Retraction(target=id_, reason=f"superseded by Kiel release {release}") for id_ in old
     ]
