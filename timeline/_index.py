@@ -23,7 +23,7 @@ from timeline.records import Record
 
 __all__ = ["CHECKPOINT_EVERY", "View"]
 
-CHECKPOINT_EVERY: Final = 64
+CHECKPOINT_EVERY: Final = 32
 _BULK: Final = 64  # above this many changes, re-sort instead of inserting one by one
 _MAX_PROJECTIONS: Final = 8
 _TOP: Final = 1 << 62
