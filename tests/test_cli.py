@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -153,3 +154,22 @@ def test_cli_run_as_subprocess_reports_bad_date(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == "error: --at: '2025-13-01' is not a possible date\n"
     assert "Traceback" not in result.stderr
+
+
+def test_a_reader_that_stops_early_is_not_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sink = (tmp_path / "sink").open("w")
+
+    class ClosedPipe(io.StringIO):
+        """What stdout is when `| head -1` has stopped reading."""
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self) -> int:
+            return sink.fileno()
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["events"]) == 0
+    sink.close()

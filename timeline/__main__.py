@@ -6,6 +6,7 @@ Errors (bad dates, missing files, corrupt logs) print one line on stderr and exi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -244,6 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader stopped reading (``| head``): not an error; silence the final flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (OSError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
