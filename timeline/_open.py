@@ -15,7 +15,7 @@ from timeline.records import Record
 from timeline.stores import Store
 from timeline.stores.memory import MemoryStore
 from timeline.stores.sqlite import Durability, SQLiteStore
-from timeline.support.state import SupportProjection, SupportState
+from timeline.support.state import SupportProjection
 
 __all__ = ["copy_log", "import_jsonl", "open"]
 
@@ -101,6 +101,3 @@ def copy_log(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> 
                 raise StoreError(f"the target already holds {dst.head} records", path=target_text)
             import_jsonl(staged, into=dst)
             return dst.verify()
-
-
-SupportTimeline = Timeline[SupportState]

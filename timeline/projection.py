@@ -18,7 +18,6 @@ from timeline.events import Event
 __all__ = ["Change", "Changes", "Projection", "Reducer", "StateChanged", "fold", "on"]
 
 S = TypeVar("S")
-S_co = TypeVar("S_co", covariant=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -12,7 +12,15 @@ from timeline._codes import COUNTRIES, CURRENCIES, ORGANISATIONS
 from timeline.errors import CurrencyMismatch, InvalidValue, UnknownCurrency
 from timeline.when import When, to_when
 
-__all__ = ["ORGANISATIONS", "Money", "Person", "Source", "actor_code", "currency_code"]
+__all__ = [
+    "ORGANISATIONS",
+    "Money",
+    "Person",
+    "Source",
+    "actor_code",
+    "currency_code",
+    "optional_when",
+]
 
 _SYMBOLS: Final = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "JPY", "₴": "UAH", "₽": "RUB"}
 _SCALES: Final = {
@@ -153,7 +161,8 @@ class Money:
         return f"{sign}{self.currency} {self.amount:,f}"
 
 
-def _optional_when(value: object) -> When | None:
+def optional_when(value: object) -> When | None:
+    """None stays None; anything else is read as a `When` (an attrs converter)."""
     return None if value is None else to_when(value)  # type: ignore[arg-type]
 
 
@@ -164,7 +173,7 @@ class Source:
     title: str | None = None
     publisher: str | None = None
     url: str | None = None
-    published: When | None = attrs.field(default=None, converter=_optional_when)
+    published: When | None = attrs.field(default=None, converter=optional_when)
     quote: str | None = None
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import attrs
 
 from timeline.events import Event, event
-from timeline.values import Money, Person, actor_code
-from timeline.when import When, to_when
+from timeline.values import Money, Person, actor_code, optional_when
+from timeline.when import When
 
 __all__ = [
     "AidPaused",
@@ -64,10 +64,6 @@ def _actor(value: str) -> str:
 
 def _actors(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(actor_code(v) for v in values)
-
-
-def _optional_when(value: object) -> When | None:
-    return None if value is None else to_when(value)  # type: ignore[arg-type]
 
 
 def _positive(_instance: Any, attribute: Any, value: Any) -> None:
@@ -141,7 +137,7 @@ class DealSigned(Event):
     amount: Money
     items: tuple[str, ...] = ()
     funding: str | None = None
-    delivery: When | None = attrs.field(default=None, converter=_optional_when)
+    delivery: When | None = attrs.field(default=None, converter=optional_when)
     people: tuple[Person, ...] = attrs.field(default=(), converter=_people)
 
 
