@@ -42,12 +42,11 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 # --- timeline -------------------------------------------------------------------------------
-def run_timeline(n: int, workdir: Path) -> dict[str, float]:
-    import timeline
+def support_events(n: int, rng: random.Random) -> list[Any]:
+    """`n` support-domain events: aid paused/resumed, loans and statements, in turn."""
     from timeline import Money, Person
     from timeline.support import AidPaused, AidResumed, LoanAnnounced, StatementMade
 
-    rng = random.Random(n)
     speaker = Person(name="Speaker", role="Minister", actor="RU")
 
     def make(i: int) -> Any:
@@ -80,8 +79,16 @@ def run_timeline(n: int, workdir: Path) -> dict[str, float]:
             quote="cannot be allowed",
         )
 
+    return [make(i) for i in range(n)]
+
+
+def run_timeline(n: int, workdir: Path) -> dict[str, float]:
+    import timeline
+    from timeline.support import AidPaused
+
+    rng = random.Random(n)
     out: dict[str, float] = {}
-    events = [make(i) for i in range(n)]
+    events = support_events(n, rng)
     batches = [events[s : s + 100] for s in range(0, n, 100)]
 
     path = workdir / "b100.db"
