@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import attrs
 
+from timeline.errors import IntegrityError
 from timeline.events import Correction, Event, Retraction
 from timeline.projection import Projection
 from timeline.records import Record
@@ -78,7 +79,14 @@ class View:
                 added[_key(ev, record.position)] = ev
                 continue
             target = ev.target
-            position = origin[target]
+            position = origin.get(target)
+            if position is None:
+                # appends refuse such a record; only a log written some other way holds one
+                raise IntegrityError(
+                    f"{type(ev).__name__} {ev.id!r} targets {target!r}, which no earlier "
+                    "record of the log holds",
+                    position=record.position,
+                )
             old = current.pop(target, None)
             if old is not None:
                 drop(_key(old, position))
@@ -86,8 +94,11 @@ class View:
                 new = attrs.evolve(ev.replacement, id=target)
                 current[target] = new
                 added[_key(new, position)] = new
-            else:
-                assert isinstance(ev, Retraction)
+            elif not isinstance(ev, Retraction):  # pragma: no cover - refused at definition
+                raise IntegrityError(
+                    f"{type(ev).__name__} is neither a Correction nor a Retraction",
+                    position=record.position,
+                )
 
     def _merge(self) -> None:
         """Apply pending changes to the sorted lists; invalidate what follows the first one."""

@@ -13,7 +13,7 @@ from timeline.codec import canonical_json, decode
 from timeline.errors import DataError, StoreError, TimelineError
 from timeline.events import Event, MetaEvent
 from timeline.records import GENESIS, StoredRecord, chain_hash
-from timeline.when import When
+from timeline.when import When, fixed_utc_text
 
 __all__ = ["ImportLine", "export", "loads", "read"]
 
@@ -66,7 +66,7 @@ def _recorded(value: object, number: int) -> str:
         raise DataError(
             f"recorded_at {value!r} must be an exact instant with a UTC offset", line=number
         )
-    return when.earliest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return fixed_utc_text(when.earliest)
 
 
 def read(path: Path, *, head_recorded_at: str | None) -> list[ImportLine]:

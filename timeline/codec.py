@@ -21,7 +21,8 @@ import cattrs
 
 from timeline.errors import InvalidEvent, TimelineError, UnknownEventType
 from timeline.events import Event, MetaEvent, event_class, event_type_of, upcast
-from timeline.when import When
+from timeline.values import _to_decimal, optional_when
+from timeline.when import When, to_when
 
 __all__ = [
     "canonical_json",
@@ -30,6 +31,7 @@ __all__ = [
     "encode",
     "from_dict",
     "make_converter",
+    "stored_form",
     "to_dict",
 ]
 
@@ -167,6 +169,76 @@ def encode(ev: Event | MetaEvent) -> tuple[str, int, dict[str, Any]]:
     return name, version, to_dict(ev)
 
 
+def _unjsonable(value: object, path: str) -> tuple[str, str] | None:
+    """(path, reason) of the first part of unstructured data that canonical JSON cannot hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path, "text with a lone surrogate cannot be stored as UTF-8"
+        return None
+    if value is None or isinstance(value, (bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if value == value and value not in (float("inf"), float("-inf")) else (
+            path,
+            f"{value!r} is not a JSON number",
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return path, f"key {key!r} is not a string"
+            found = _unjsonable(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _unjsonable(item, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return path, f"{type(value).__name__} {value!r} is not JSON data"
+
+
+def _first_difference(a: object, b: object) -> str | None:
+    for field in attrs.fields(type(a)):  # type: ignore[arg-type]
+        if getattr(a, field.name) != getattr(b, field.name):
+            return field.name
+    return None
+
+
+def stored_form(ev: Event | MetaEvent) -> tuple[str, int, str]:
+    """(type name, schema version, canonical JSON data) of an event, checked on the way in.
+
+    The one gate every write path passes: the data must be JSON that UTF-8 can hold, and it must
+    decode, through the validating path *and* the fast read path, to an event equal to `ev`.
+    Otherwise `InvalidEvent` names the field, and nothing is written. So what is stored reads
+    back, in any later process, as the event the writer saw.
+    """
+    name, version = event_type_of(ev)
+    data = _FAST.unstructure(ev)
+    bad = _unjsonable(data, "")
+    if bad is not None:
+        path, reason = bad
+        field = path.split(".")[0].split("[")[0] or None
+        raise InvalidEvent(f"{name}.{path}: {reason}", field=field, event_type=name)
+    text = canonical_json(data)
+    back = from_dict(name, json.loads(text))  # InvalidEvent naming the field of a wrong type
+    trusted = _trusted(name, version, json.loads(text))
+    for other in (back, trusted):
+        if other != ev:
+            field = _first_difference(ev, other)
+            raise InvalidEvent(
+                f"{name}.{field}: {getattr(ev, str(field), None)!r} would be read back as "
+                f"{getattr(other, str(field), None)!r}; give the value its stored type (a "
+                "converter must return the same value when given its own output)",
+                field=field,
+                event_type=name,
+            )
+    return name, version, text
+
+
 def decode(name: object, version: object, data: object) -> Event | MetaEvent:
     """Rebuild an event from its stored type name, version and data, upcasting old versions."""
     if not isinstance(name, str):
@@ -231,6 +303,10 @@ def _handler(tp: Any) -> Handler | None:
     return None
 
 
+def _then(first: Handler, second: Handler) -> Handler:
+    return lambda value: second(first(value))
+
+
 def _builder(cls: type) -> Handler | None:
     if cls in _BUILDERS:
         return _BUILDERS[cls]
@@ -239,8 +315,13 @@ def _builder(cls: type) -> Handler | None:
     handlers = []
     for field in attrs.fields(cls):
         handler = _handler(hints[field.name])
-        if handler is None:
+        convert = field.converter
+        if handler is None or isinstance(convert, attrs.Converter):
             return None
+        if callable(convert) and not _canonical_converter(getattr(convert, "__wrapped__", convert)):
+            # data imported before every write was brought to its canonical form may still
+            # hold what a user converter changes: read it as the validating path would
+            handler = _then(handler, convert)
         handlers.append((field.name, handler))
     setter = object.__setattr__
     new = object.__new__
@@ -255,9 +336,19 @@ def _builder(cls: type) -> Handler | None:
     return build
 
 
+def _canonical_converter(fn: object) -> bool:
+    """Converters that return their input unchanged when given what the read path builds."""
+    return fn in (to_when, optional_when, _to_decimal) or (
+        isinstance(fn, type) and issubclass(fn, enum.Enum)
+    )
+
+
 def decode_trusted(name: str, version: int, data_json: str) -> Event | MetaEvent:
     """Decode a record this library wrote itself (see the note above); fall back to `decode`."""
-    data = json.loads(data_json)
+    return _trusted(name, version, json.loads(data_json))
+
+
+def _trusted(name: str, version: int, data: Any) -> Event | MetaEvent:
     cls = event_class(name)
     if version == cls.schema_version:
         build = _builder(cls)

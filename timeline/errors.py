@@ -13,6 +13,7 @@ position at fault::
     │       └── DuplicateEventId         .event_id       the id is already in the log
     ├── CurrencyMismatch(ValueError)     .left, .right   adding GBP to EUR
     ├── UnknownEventType(LookupError)    .event_type     no class registered under that name
+    ├── EventDefinitionError(TypeError)                  an event class the log could not store
     ├── DataError(ValueError)            .line           a malformed line in an import
     ├── ConcurrencyError                 .expected, .actual   the head moved under you
     ├── IntegrityError                   .position       the hash chain does not verify
@@ -26,6 +27,7 @@ __all__ = [
     "CurrencyMismatch",
     "DataError",
     "DuplicateEventId",
+    "EventDefinitionError",
     "IntegrityError",
     "InvalidEvent",
     "InvalidValue",
@@ -94,6 +96,12 @@ class UnknownEventType(TimelineError, LookupError):
     def __init__(self, message: str, *, event_type: str) -> None:
         super().__init__(message)
         self.event_type = event_type
+
+
+class EventDefinitionError(TimelineError, TypeError):
+    """An event class cannot be registered: a field of a type the log cannot store and read back
+    equal (``datetime``, ``set``, ``Any``, …), or a `MetaEvent` that is neither a `Correction`
+    nor a `Retraction`. Raised when the class is defined, before any event of it exists."""
 
 
 class DataError(TimelineError, ValueError):

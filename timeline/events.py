@@ -13,13 +13,19 @@ registered for that type, one step per version.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import math
+import types
+import typing
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar, cast, dataclass_transform
 
 import attrs
 
-from timeline.errors import InvalidEvent, TimelineError, UnknownEventType
+from timeline.errors import EventDefinitionError, InvalidEvent, TimelineError, UnknownEventType
 from timeline.values import Source
 from timeline.when import When, to_when
 
@@ -64,6 +70,7 @@ def _guard(cls_name: str, field_name: str, fn: Callable[..., Any], kind: str) ->
             except (TimelineError, ValueError, TypeError) as exc:
                 raise raise_for(exc) from exc
 
+        convert.__wrapped__ = fn  # type: ignore[attr-defined]
         return convert
 
     def validate(instance: Any, attribute: Any, value: Any) -> None:
@@ -134,6 +141,115 @@ class MetaEvent:
     source: Source | None = attrs.field(default=None, validator=_check_source)
 
 
+_SCALARS: tuple[object, ...] = (str, int, bool, float, Decimal, When, type(None))
+
+
+def _unstorable(tp: object, seen: set[type]) -> str | None:
+    """Why a field of type `tp` could not be stored and read back equal, or None if it can.
+
+    Storable: str, int, bool, float, Decimal, `When`, None, Literal of those, enums with str or
+    int values, unions and Optional of storable types, tuple/list of them, dict with str keys,
+    attrs classes whose fields are storable, and the base `Event` (stored with its type).
+    """
+    if tp in _SCALARS or tp is Event:
+        return None
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:
+        bad = [a for a in args if not isinstance(a, (str, int, bool, type(None)))]
+        return f"Literal value {bad[0]!r} is not a string, int or bool" if bad else None
+    if origin in (types.UnionType, typing.Union):
+        return next((r for a in args if (r := _unstorable(a, seen))), None)
+    if origin is tuple:
+        items = args[:1] if len(args) == 2 and args[1] is Ellipsis else args
+        return next((r for a in items if (r := _unstorable(a, seen))), None)
+    if origin is list and args:
+        return _unstorable(args[0], seen)
+    if origin is dict and len(args) == 2:
+        if args[0] is not str:
+            return f"{tp}: JSON object keys are strings; use dict[str, ...]"
+        return _unstorable(args[1], seen)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        bad_members = [m for m in tp if not isinstance(m.value, (str, int))]
+        return f"{tp.__name__}.{bad_members[0].name} has a value that is not a string or int" if bad_members else None
+    if isinstance(tp, type) and attrs.has(tp):
+        if tp in seen:
+            return None
+        seen.add(tp)
+        hints = _hints(tp)
+        if hints is None:
+            return None  # unresolvable annotations: the check at append still applies
+        for field in attrs.fields(tp):
+            reason = _unstorable(hints.get(field.name, Any), seen)
+            if reason:
+                return f"{tp.__name__}.{field.name}: {reason}"
+        return None
+    if tp in (dt.datetime, dt.date):
+        return f"{tp.__name__} cannot be stored exactly; use timeline.When"
+    name = getattr(tp, "__name__", None) or str(tp)
+    return f"{name} is not a type the log can store and read back equal"
+
+
+def _hints(cls: type) -> dict[str, Any] | None:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - names only defined locally: checked at append instead
+        return None
+
+
+def _is_float(tp: object) -> bool:
+    return tp is float or (
+        typing.get_origin(tp) in (types.UnionType, typing.Union) and float in typing.get_args(tp)
+    )
+
+
+def _check_finite(_instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidEvent(
+            f"{attribute.name} is {value!r}: JSON has no NaN or infinity", field=attribute.name
+        )
+
+
+def _checked_transformer(
+    hints: dict[str, Any],
+) -> Callable[[type, list[attrs.Attribute[Any]]], list[attrs.Attribute[Any]]]:
+    """`_guard_fields`, plus a finiteness check on every float field (JSON has no NaN)."""
+
+    def transform(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+        out = []
+        for a in fields:
+            if _is_float(hints.get(a.name)):
+                checks = [v for v in (a.validator, _check_finite) if v is not None]
+                a = a.evolve(validator=attrs.validators.and_(*checks))  # noqa: PLW2901
+            out.append(a)
+        return _guard_fields(cls, out)
+
+    return transform
+
+
+def _check_definition(cls: type) -> dict[str, Any]:
+    """Refuse, at definition, an event class the log could not store and read back equal."""
+    if (
+        _META_BASES
+        and issubclass(cls, MetaEvent)
+        and not issubclass(cls, _META_BASES)
+    ):
+        raise EventDefinitionError(
+            f"{cls.__qualname__}: a MetaEvent acts on another event's knowledge and must "
+            "subclass timeline.Correction or timeline.Retraction"
+        )
+    hints = _hints(cls) or {}
+    for name, tp in hints.items():
+        if typing.get_origin(tp) is ClassVar or tp is ClassVar:
+            continue
+        reason = _unstorable(tp, set())
+        if reason:
+            raise EventDefinitionError(f"{cls.__qualname__}.{name}: {reason}")
+    return hints
+
+
+_META_BASES: tuple[type, ...] = ()
+
+
 def _register(cls: type[E], name: str, version: int) -> type[E]:
     if not isinstance(name, str) or not name or name != name.strip():
         raise ValueError(f"event type name {name!r} must be a non-empty string")
@@ -159,9 +275,10 @@ def event(name: str, *, version: int = 1) -> Callable[[type[E]], type[E]]:
     """
 
     def decorate(cls: type[E]) -> type[E]:
-        if not issubclass(cls, (Event, MetaEvent)):
-            raise TypeError(f"{cls.__qualname__} must subclass timeline.Event")
-        made = attrs.frozen(kw_only=True, field_transformer=_guard_fields)(cls)
+        if not isinstance(cls, type) or not issubclass(cls, (Event, MetaEvent)):
+            raise EventDefinitionError(f"{cls!r} must subclass timeline.Event")
+        hints = _check_definition(cls)
+        made = attrs.frozen(kw_only=True, field_transformer=_checked_transformer(hints))(cls)
         return _register(made, name, version)
 
     return decorate
@@ -252,3 +369,6 @@ class Correction(MetaEvent):
 @event("timeline.retraction", version=1)
 class Retraction(MetaEvent):
     """The event `target` no longer counts, for every query that knows of this retraction."""
+
+
+_META_BASES = (Correction, Retraction)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import random
+import re
 import time
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, TypeVar, overload
@@ -23,7 +24,7 @@ import pendulum
 
 from timeline import _jsonl
 from timeline._index import View
-from timeline.codec import canonical_json, decode_trusted, encode
+from timeline.codec import decode_trusted, stored_form
 from timeline.errors import (
     ConcurrencyError,
     DataError,
@@ -32,14 +33,15 @@ from timeline.errors import (
     InvalidEvent,
     TimeError,
     TimelineError,
+    UnknownEventType,
 )
 from timeline.events import Event, MetaEvent
 from timeline.projection import Changes, Projection, StateChanged
 from timeline.records import GENESIS, Record, StoredRecord, chain_hash
 from timeline.stores import Head, Store
-from timeline.when import TimeLike, _from_us, _query_us, _to_us, to_when
+from timeline.when import TimeLike, _from_us, _query_us, _to_us, fixed_utc_text, to_when
 
-__all__ = ["Clock", "Timeline", "recorded_text", "verify_store"]
+__all__ = ["Clock", "Timeline", "checked_rows", "recorded_text", "verify_store"]
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -57,7 +59,7 @@ def recorded_text(moment: dt.datetime) -> str:
         raise TimeError(
             f"recorded_at {moment.isoformat()} is naive; give a UTC offset", value=moment
         )
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return fixed_utc_text(moment)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -107,20 +109,34 @@ class Timeline(Generic[S]):
         known = len(self._records)
         if self._store.head().position == known:
             return
-        records = [self._decode(row) for row in self._store.read(after=known)]
+        last = self._records[-1] if self._records else None
+        rows = checked_rows(
+            self._store.read(after=known),
+            after=known,
+            previous_hash=last.hash if last else GENESIS,
+            last_recorded=recorded_text(last.recorded_at) if last else "",
+        )
+        records = [self._decode(row) for row in rows]
         self._ingest(records)
 
     def _decode(self, row: StoredRecord) -> Record:
         try:
             ev = decode_trusted(row.type, row.version, row.data)
-            _, recorded_at = _parse_recorded(row.recorded_at)
-        except TimelineError:
-            raise
-        except ValueError as exc:
-            raise IntegrityError(
-                f"stored record cannot be read: {exc}", position=row.position
+        except UnknownEventType as exc:
+            raise UnknownEventType(
+                f"position {row.position}: {exc}; import the module that defines it "
+                "(command line: --module NAME)",
+                event_type=exc.event_type,
             ) from None
-        return Record(row.position, recorded_at, ev, row.hash)
+        except TimelineError as exc:
+            raise IntegrityError(
+                f"stored event cannot be read: {exc}", position=row.position
+            ) from None
+        except (ValueError, TypeError, KeyError) as exc:
+            raise IntegrityError(
+                f"stored event cannot be read: {exc!r}", position=row.position
+            ) from None
+        return Record(row.position, _parse_recorded(row.recorded_at)[1], ev, row.hash)
 
     def _ingest(self, records: Sequence[Record]) -> None:
         positions = self._positions_by_id
@@ -208,8 +224,8 @@ class Timeline(Generic[S]):
         encoded = []
         for ev, stored, stamp in items:
             if stored is None:
-                name, version, data = encode(ev)
-                encoded.append((name, version, ev.id, canonical_json(data), stamp))
+                name, version, data_json = stored_form(ev)
+                encoded.append((name, version, ev.id, data_json, stamp))
             else:
                 encoded.append((type(ev).event_type, stored[0], ev.id, stored[1], stamp))
 
@@ -502,6 +518,53 @@ class Timeline(Generic[S]):
         self.close()
 
 
+_RECORDED_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
+def checked_rows(
+    rows: Iterable[StoredRecord],
+    *,
+    after: int = 0,
+    previous_hash: str = GENESIS,
+    last_recorded: str = "",
+) -> Iterator[StoredRecord]:
+    """Yield `rows` (those after position `after`), each checked against the chain as it comes.
+
+    The local check every reader makes: the position is the next one, `recorded_at` is in the
+    stored form and not before the previous record's, and the hash is that of the row's columns
+    chained from the previous row's hash. The first row that fails raises `IntegrityError`
+    naming its position, before it is yielded: an edited row is never presented as fact.
+    """
+    position, previous, last = after, previous_hash, last_recorded
+    for row in rows:
+        position += 1
+        if row.position != position:
+            raise IntegrityError(
+                f"expected position {position}: a record is missing or moved", position=row.position
+            )
+        if not isinstance(row.recorded_at, str) or not _RECORDED_RE.fullmatch(row.recorded_at):
+            raise IntegrityError(
+                f"recorded_at {row.recorded_at!r} is not in the stored form "
+                "YYYY-MM-DDTHH:MM:SS.ffffffZ",
+                position=position,
+            )
+        if row.recorded_at < last:
+            raise IntegrityError("recorded_at goes backwards", position=position)
+        try:
+            _parse_recorded(row.recorded_at)
+            expected = chain_hash(
+                previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data
+            )
+        except (ValueError, TypeError) as exc:  # an impossible date, text UTF-8 cannot hold
+            raise IntegrityError(f"the record cannot be read: {exc}", position=position) from None
+        if expected != row.hash:
+            raise IntegrityError(
+                "hash does not match: the record or one before it was changed", position=position
+            )
+        previous, last = row.hash, row.recorded_at
+        yield row
+
+
 def verify_store(store: Store, *, head_hash: str | None = None) -> str:
     """Check positions, recorded_at order and the hash chain of every record in `store`.
 
@@ -510,24 +573,10 @@ def verify_store(store: Store, *, head_hash: str | None = None) -> str:
     `head_hash` (a `Timeline.head_hash` published earlier), also raise if no record carries it:
     the log was truncated or rewritten. Return the current head hash.
     """
-    previous, last, position = GENESIS, "", 0
+    previous, position = GENESIS, 0
     seen_published = head_hash is None
-    for row in store.read():
-        position += 1
-        if row.position != position:
-            raise IntegrityError(
-                f"expected position {position}: a record is missing or moved", position=row.position
-            )
-        if row.recorded_at < last:
-            raise IntegrityError("recorded_at goes backwards", position=position)
-        last = row.recorded_at
-        expected = chain_hash(
-            previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data
-        )
-        if expected != row.hash:
-            raise IntegrityError(
-                "hash does not match: the record or one before it was changed", position=position
-            )
+    for row in checked_rows(store.read()):
+        position = row.position
         previous = row.hash
         seen_published = seen_published or row.hash == head_hash
     if not seen_published:

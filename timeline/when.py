@@ -34,7 +34,15 @@ import pendulum
 
 from timeline.errors import TimeError
 
-__all__ = ["Precision", "TimeLike", "When", "query_time", "to_when", "utc_text"]
+__all__ = [
+    "Precision",
+    "TimeLike",
+    "When",
+    "fixed_utc_text",
+    "query_time",
+    "to_when",
+    "utc_text",
+]
 
 _UTC = dt.UTC
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=_UTC)
@@ -104,14 +112,38 @@ _MIN_US: Final = _to_us(dt.datetime(1, 1, 1, tzinfo=_UTC))
 _MAX_US: Final = _to_us(dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=_UTC))
 
 
-def utc_text(moment: dt.datetime) -> str:
-    """Canonical text of an aware instant: UTC, ``Z``, microseconds only when non-zero."""
+def _in_utc(moment: dt.datetime) -> dt.datetime:
+    """`moment` in UTC; `TimeError` if naive or outside years 0001-9999 once in UTC."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise TimeError(f"naive datetime {moment.isoformat()} has no UTC offset", value=moment)
-    moment = moment.astimezone(_UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return moment.astimezone(_UTC)
+    except OverflowError:
+        raise TimeError(
+            f"{moment.isoformat()} is outside years 0001-9999 once in UTC", value=moment
+        ) from None
+
+
+def _iso(moment: dt.datetime, *, micro: bool) -> str:
+    # strftime("%Y") does not pad years before 1000 on every platform; this always does,
+    # so the text is fixed-width and text order is time order
+    text = (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    )
+    return f"{text}.{moment.microsecond:06d}Z" if micro else f"{text}Z"
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """Canonical text of an aware instant: UTC, ``Z``, microseconds only when non-zero."""
+    moment = _in_utc(moment)
+    return _iso(moment, micro=bool(moment.microsecond))
+
+
+def fixed_utc_text(moment: dt.datetime) -> str:
+    """Fixed-width UTC text with microseconds (``0800-12-25T12:00:00.000000Z``): text order is
+    time order, which is how `recorded_at` is stored."""
+    return _iso(_in_utc(moment), micro=True)
 
 
 def _matching(pattern: str, lo: int, hi: int) -> list[int]:
@@ -398,9 +430,7 @@ def to_when(value: TimeLike) -> When:
 
 def _query_us(value: TimeLike) -> int:
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise TimeError(f"naive datetime {value.isoformat()} has no UTC offset", value=value)
-        return _to_us(value)
+        return _to_us(_in_utc(value))
     return to_when(value)._hi
 
 
