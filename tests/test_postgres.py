@@ -77,14 +77,27 @@ def test_triggers_refuse_update_delete_truncate(server: Any, schemas: Callable[[
     schema = schemas()
     with timeline.open(url_for(schema)) as tl:
         timeline.seed.fill(tl)
+    columns = "position, recorded_at, type, version, id, data, hash"
     for statement in (
         f"UPDATE {schema}.records SET data = '{{}}'",
         f"DELETE FROM {schema}.records",
         f"TRUNCATE {schema}.records",
+        # an insert anywhere but at head + 1, and the upsert that would rewrite a row
+        f"INSERT INTO {schema}.records ({columns}) SELECT 99, recorded_at, type, version, "
+        f"'new', data, hash FROM {schema}.records WHERE position = 3",
+        f"INSERT INTO {schema}.records ({columns}) SELECT 3, recorded_at, type, version, "
+        f"'new', data, hash FROM {schema}.records WHERE position = 3 "
+        "ON CONFLICT (position) DO UPDATE SET data = EXCLUDED.data",
     ):
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             server.execute(statement)
-    assert server.execute(f"SELECT version FROM {schema}.timeline_schema").fetchall() == [(1,)]
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        server.execute(
+            f"INSERT INTO {schema}.records ({columns}) SELECT (SELECT max(position) + 1 FROM "
+            f"{schema}.records), recorded_at, type, version, id, data, hash FROM {schema}.records "
+            "WHERE position = 3"
+        )
+    assert server.execute(f"SELECT version FROM {schema}.timeline_schema").fetchall() == [(2,)]
 
 
 def test_two_timelines_see_each_other(schemas: Callable[[], str]) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import attrs
 
-from timeline.codec import canonical_json, decode
+from timeline.codec import canonical_json, decode, decode_trusted, stored_form
 from timeline.errors import DataError, StoreError, TimelineError
 from timeline.events import Event, MetaEvent
 from timeline.records import GENESIS, StoredRecord, chain_hash
@@ -96,9 +96,27 @@ def read(path: Path, *, head_recorded_at: str | None) -> list[ImportLine]:
         missing = _REQUIRED - set(obj)
         if missing:
             raise DataError(f"missing keys {sorted(missing)}", line=number)
+        exported = "hash" in obj or "position" in obj
         try:
             ev = decode(obj["type"], obj["version"], obj["data"])
-            data = canonical_json(obj["data"])
+            if exported:
+                # an exported record is kept byte for byte (its hash covers it); it must read
+                # back as this same event every time, on both read paths
+                version, data = obj["version"], canonical_json(obj["data"])
+                data.encode("utf-8")
+                again = decode(obj["type"], version, json.loads(data))
+                fast = decode_trusted(obj["type"], version, data)
+                if not ev == again == fast:
+                    raise DataError(
+                        f"data of {obj['type']!r} does not decode to the same event twice "
+                        "(a field without a stable default, such as a missing 'id'?)",
+                        line=number,
+                    )
+            else:
+                # anything else is brought to its canonical stored form, at the current version
+                _, version, data = stored_form(ev)
+        except UnicodeEncodeError:
+            raise DataError("data holds a lone surrogate, which UTF-8 cannot store", line=number) from None
         except TimelineError as exc:
             raise DataError(str(exc), line=number) from exc
         except (ValueError, TypeError) as exc:
@@ -121,9 +139,9 @@ def read(path: Path, *, head_recorded_at: str | None) -> list[ImportLine]:
                     line=number,
                 )
             last = recorded
-        if ("hash" in obj or "position" in obj) != ("hash" in first or "position" in first):
+        if exported != ("hash" in first or "position" in first):
             raise DataError("position and hash must be on every line or on none", line=number)
-        if "hash" in obj or "position" in obj:
+        if exported:
             if obj.get("position") != len(lines) + 1:
                 raise DataError(
                     f"position {obj.get('position')!r} should be {len(lines) + 1}: an exported "
@@ -133,11 +151,11 @@ def read(path: Path, *, head_recorded_at: str | None) -> list[ImportLine]:
             if recorded is None or "hash" not in obj:
                 raise DataError("an exported record needs recorded_at and hash", line=number)
             previous_hash = chain_hash(
-                previous_hash, len(lines) + 1, recorded, obj["type"], obj["version"], ev.id, data
+                previous_hash, len(lines) + 1, recorded, obj["type"], version, ev.id, data
             )
             if previous_hash != obj["hash"]:
                 raise DataError(
                     "hash does not match the record: the file was changed after export", line=number
                 )
-        lines.append(ImportLine(number, ev, obj["version"], data, recorded))
+        lines.append(ImportLine(number, ev, version, data, recorded))
     return lines

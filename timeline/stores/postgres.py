@@ -23,7 +23,7 @@ from timeline.stores import Build, Head
 
 __all__ = ["PostgresStore", "split_url"]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 _NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -75,8 +75,24 @@ CREATE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON {schema}.records
 DROP TRIGGER IF EXISTS records_no_truncate ON {schema}.records;
 CREATE TRIGGER records_no_truncate BEFORE TRUNCATE ON {schema}.records
     FOR EACH STATEMENT EXECUTE FUNCTION {schema}.refuse_change();
+-- version 2: an insert lands at head + 1 or not at all (ON CONFLICT … DO UPDATE is an
+-- UPDATE, refused above; a duplicate id violates UNIQUE)
+CREATE OR REPLACE FUNCTION {schema}.insert_at_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.position IS DISTINCT FROM
+            (SELECT coalesce(max(position), 0) + 1 FROM {schema}.records) THEN
+        RAISE EXCEPTION 'timeline records are append-only: insert only at the head, not at %',
+            NEW.position;
+    END IF;
+    RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS records_insert_at_head ON {schema}.records;
+CREATE TRIGGER records_insert_at_head BEFORE INSERT ON {schema}.records
+    FOR EACH ROW EXECUTE FUNCTION {schema}.insert_at_head();
 INSERT INTO {schema}.timeline_schema (version)
-    SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM {schema}.timeline_schema);
+    SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (
+        SELECT 1 FROM {schema}.timeline_schema WHERE version >= {SCHEMA_VERSION}
+    );
 """
 
 

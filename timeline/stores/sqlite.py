@@ -22,7 +22,7 @@ from timeline.stores import Build, Head
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 _APPLICATION_ID: Final = 0x544C4E31  # "TLN1": marks the file as a timeline
 
 _SCHEMA: Final = f"""
@@ -30,7 +30,7 @@ CREATE TABLE timeline_schema (
     version    INTEGER NOT NULL,
     applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
-INSERT INTO timeline_schema (version) VALUES ({SCHEMA_VERSION});
+INSERT INTO timeline_schema (version) VALUES (1);
 CREATE TABLE records (
     position    INTEGER PRIMARY KEY,
     recorded_at TEXT    NOT NULL,
@@ -48,6 +48,24 @@ CREATE TRIGGER timeline_schema_no_update BEFORE UPDATE ON timeline_schema
 BEGIN SELECT RAISE(ABORT, 'the schema table is append-only'); END;
 PRAGMA application_id = {_APPLICATION_ID};
 """  # noqa: S608 - only module constants are interpolated
+
+# Version 2: an insert must land at head + 1 with a new id. This also refuses
+# `INSERT OR REPLACE`, whose REPLACE would otherwise delete the row it collides with without
+# firing the DELETE trigger (SQLite fires delete triggers on REPLACE only with
+# recursive_triggers on).
+_INSERT_TRIGGER: Final = """
+CREATE TRIGGER records_insert_at_head BEFORE INSERT ON records
+WHEN NEW.position IS NOT (SELECT coalesce(max(position), 0) + 1 FROM records)
+BEGIN SELECT RAISE(ABORT, 'timeline records are append-only: insert only at the head'); END
+"""
+_ID_TRIGGER: Final = """
+CREATE TRIGGER records_new_id BEFORE INSERT ON records
+WHEN EXISTS (SELECT 1 FROM records WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: records.id'); END
+"""
+_SCHEMA_2: Final = (
+    f"{_INSERT_TRIGGER}; {_ID_TRIGGER}; INSERT INTO timeline_schema (version) VALUES (2);"
+)
 
 _INSERT: Final = (
     "INSERT INTO records (position, recorded_at, type, version, id, data, hash) "
@@ -72,12 +90,24 @@ def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
 class SQLiteStore:
     """Records in one SQLite file (created if missing)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, durability: Durability = "full") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durability: Durability = "full",
+        create: bool = True,
+    ) -> None:
         if durability not in ("full", "normal"):
             raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
         self.path = str(Path(path))
+        self._create = create
         if Path(self.path).is_dir():
             raise StoreError("is a directory, not a timeline file", path=self.path)
+        if not create:
+            if not Path(self.path).exists():
+                raise StoreError("no such file", path=self.path)
+            if Path(self.path).stat().st_size == 0:
+                raise StoreError("not a timeline: the file is empty", path=self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         except sqlite3.Error as exc:
@@ -95,10 +125,12 @@ class SQLiteStore:
         db = self._db
         db.execute("PRAGMA busy_timeout = 30000")
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables and not self._create:
+            raise StoreError("not a timeline: an SQLite file without a records table", path=self.path)
         if not tables:
             try:
                 db.execute("PRAGMA journal_mode = WAL")
-                db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+                db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {_SCHEMA_2} COMMIT;")
             except sqlite3.Error:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -114,12 +146,34 @@ class SQLiteStore:
                 "not a timeline: an SQLite file without a records table", path=self.path
             )
         (version,) = db.execute("SELECT max(version) FROM timeline_schema").fetchone()
+        if version == 1:
+            version = self._upgrade_from_1()
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"schema version {version} is not {SCHEMA_VERSION}; use a matching timeline",
                 path=self.path,
             )
         db.execute(f"PRAGMA synchronous = {durability.upper()}")
+
+    def _upgrade_from_1(self) -> int:
+        """Add version 2's insert trigger (records are not touched). A read-only file stays at 1
+        and is still read: its readers check every row against the chain anyway."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            (version,) = db.execute("SELECT max(version) FROM timeline_schema").fetchone()
+            if version == 1:
+                db.execute(_INSERT_TRIGGER)
+                db.execute(_ID_TRIGGER)
+                db.execute("INSERT INTO timeline_schema (version) VALUES (2)")
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if "readonly" in str(exc):
+                return SCHEMA_VERSION
+            raise
+        return SCHEMA_VERSION
 
     @property
     def location(self) -> str:
@@ -167,7 +221,7 @@ class SQLiteStore:
         except BaseException as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.IntegrityError) and "records.id" in str(exc):
+            if isinstance(exc, sqlite3.Error) and "records.id" in str(exc):
                 raise self._duplicate(rows) from None
             if isinstance(exc, sqlite3.Error):
                 raise _store_error(exc, self.path) from None
