@@ -91,7 +91,7 @@ class LogMachine(RuleBasedStateMachine):
     @rule()
     def export_import_round_trip(self) -> None:
         out = self.dir / "export.jsonl"
-        self.tl.export_jsonl(out)
+        self.tl.export_jsonl(out, overwrite=True)
         copy = timeline.open(clock=self.clock, projection=Trace())
         timeline.import_jsonl(out, into=copy)
         assert list(copy.records()) == list(self.tl.records())

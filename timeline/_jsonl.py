@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
@@ -29,20 +31,45 @@ def loads(text: str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
-def export(rows: Iterable[StoredRecord], path: Path) -> int:
+def export(
+    rows: Iterable[StoredRecord],
+    path: Path,
+    *,
+    overwrite: bool = False,
+    protect: Path | None = None,
+) -> int:
+    """Write `rows` as JSON Lines to `path`, all or nothing: into a temporary file beside it,
+    renamed over `path` only once every row is written. An existing `path` is refused unless
+    `overwrite`; `protect` (the log's own file) is refused always."""
+    if protect is not None and path.exists() and protect.exists() and path.samefile(protect):
+        raise StoreError("is the log itself; export to another file", path=str(path))
+    if path.exists() and not overwrite:
+        raise StoreError("exists; choose a new file (or overwrite=True)", path=str(path))
+    if path.is_dir():
+        raise StoreError("is a directory", path=str(path))
     count = 0
+    tmp: Path | None = None
     try:
-        with path.open("w", encoding="utf-8", newline="\n") as out:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             for row in rows:
                 body = row._asdict()
                 body["data"] = json.loads(row.data)
                 out.write(canonical_json(body))
                 out.write("\n")
                 count += 1
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+        tmp = None
     except OSError as exc:
         raise StoreError(
             f"cannot write the export: {exc.strerror or exc}", path=str(path)
         ) from None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return count
 
 

@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-import shutil
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from timeline.errors import StoreError
-from timeline.log import Clock, Timeline
+from timeline import _jsonl
+from timeline.codec import decode
+from timeline.errors import IntegrityError, StoreError, TimelineError
+from timeline.events import registered_types
+from timeline.log import Clock, Timeline, checked_rows, verify_store
 from timeline.projection import Projection
-from timeline.records import Record
+from timeline.records import GENESIS, Record, StoredRecord
 from timeline.stores import Store
 from timeline.stores.memory import MemoryStore
 from timeline.stores.sqlite import Durability, SQLiteStore
 from timeline.support.state import SupportProjection
 
-__all__ = ["copy_log", "import_jsonl", "open"]
+__all__ = ["copy_log", "import_jsonl", "open", "open_store", "removed_on_failure"]
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("postgresql://", "postgres://"))
+
+
+def _is_jsonl(text: str) -> bool:
+    return not _is_url(text) and text.lower().endswith(".jsonl")
+
+
+def open_store(
+    path: str | os.PathLike[str],
+    *,
+    create: bool = True,
+    durability: Durability = "full",
+    schema: str | None = None,
+) -> Store:
+    """The store behind `path`: an SQLite file or a ``postgresql://`` URL.
+
+    With ``create=False`` a missing or empty file is a `StoreError` and nothing is created
+    (what every command that only reads uses). A ``.jsonl`` path is refused: it is an export,
+    not a log (`import_jsonl` or `copy_log` read it).
+    """
+    text = os.fspath(path)
+    if _is_url(text):
+        from timeline.stores.postgres import PostgresStore
+
+        return PostgresStore(text, schema=schema)
+    if _is_jsonl(text):
+        raise StoreError(
+            "is a JSON Lines export, not a log: import it into a log, or copy it", path=text
+        )
+    return SQLiteStore(Path(text), durability=durability, create=create)
 
 
 def open(  # noqa: A001 - `timeline.open` mirrors the builtin on purpose
@@ -27,12 +64,15 @@ def open(  # noqa: A001 - `timeline.open` mirrors the builtin on purpose
     clock: Clock | None = None,
     durability: Durability = "full",
     schema: str | None = None,
+    create: bool = True,
 ) -> Timeline[Any]:
-    """Open a timeline: in memory (no `path`), an SQLite file (created if missing), or a log on a
-    PostgreSQL server (``postgresql://…``, extra ``timeline[postgres]``; `schema` names the log).
+    """Open a timeline: in memory (no `path`), an SQLite file (created if missing, unless
+    ``create=False``), or a log on a PostgreSQL server (``postgresql://…``, extra
+    ``timeline[postgres]``; `schema` names the log).
 
     The default projection is `SupportState`'s; pass `projection` for another domain.
-    `durability` is the SQLite trade-off described in `timeline.stores.sqlite`.
+    `durability` is the SQLite trade-off described in `timeline.stores.sqlite`. Every record is
+    checked against the hash chain as it is read: an edited row raises `IntegrityError`.
 
     >>> tl = open()
     >>> tl.head
@@ -42,16 +82,14 @@ def open(  # noqa: A001 - `timeline.open` mirrors the builtin on purpose
     if path is None:
         store = MemoryStore()
     elif isinstance(path, (str, os.PathLike)):
-        text = os.fspath(path)
-        if text.startswith(("postgresql://", "postgres://")):
-            from timeline.stores.postgres import PostgresStore
-
-            store = PostgresStore(text, schema=schema)
-        else:
-            store = SQLiteStore(Path(text), durability=durability)
+        store = open_store(path, create=create, durability=durability, schema=schema)
     else:
         store = path
-    return Timeline(store, projection=projection or SupportProjection(), clock=clock)
+    try:
+        return Timeline(store, projection=projection or SupportProjection(), clock=clock)
+    except BaseException:
+        store.close()
+        raise
 
 
 def import_jsonl(path: str | os.PathLike[str], *, into: Timeline[Any]) -> list[Record]:
@@ -60,11 +98,29 @@ def import_jsonl(path: str | os.PathLike[str], *, into: Timeline[Any]) -> list[R
     Each line is an object with ``type``, ``version`` and ``data`` and optionally
     ``recorded_at`` (on every line or none; never decreasing, not before `into`'s head),
     ``id``, and ``position`` with ``hash`` (an export: positions 1, 2, … and a hash chain that
-    must verify). Into an empty timeline an export reproduces the records exactly, hashes
-    included; into a non-empty one the records get new positions and hashes. Any bad line
-    raises `DataError` naming it, and nothing is written.
+    must verify). A line without ``hash`` is validated and stored in its canonical form at the
+    current schema version (missing defaults filled in, converters applied), exactly as
+    `Timeline.append` would store the event; an exported line is kept byte for byte, and must
+    decode to the same event every time. Into an empty timeline an export reproduces the
+    records exactly, hashes included; into a non-empty one the records get new positions and
+    hashes. Any bad line raises `DataError` naming it, and nothing is written.
     """
     return into.import_jsonl(Path(path))
+
+
+@contextlib.contextmanager
+def removed_on_failure(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Remove the SQLite file at `path` (and its -wal, -shm) if the block fails and the file
+    did not exist before it: a failed import or copy leaves nothing behind."""
+    text = os.fspath(path)
+    existed = _is_url(text) or Path(text).exists()
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(text + suffix).unlink(missing_ok=True)
+        raise
 
 
 def copy_log(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> str:
@@ -72,32 +128,47 @@ def copy_log(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> 
 
     The target must be empty (or, for JSON Lines, not exist yet). Records keep their positions,
     recorded_at and hashes; the copy verifies with the same head hash, which is returned.
+
+    A log is copied row by row as stored, each row checked against the hash chain, so a log
+    whose event types this process does not know is copied too; rows of a registered type must
+    also decode. A JSON Lines source is imported (`import_jsonl`), which needs its types. A
+    failed copy leaves no target file behind.
     """
     source_text, target_text = os.fspath(source), os.fspath(target)
-    if target_text.endswith(".jsonl") and Path(target_text).exists():
+    if _is_jsonl(target_text) and Path(target_text).exists():
         raise StoreError("the target exists; copy into a new file", path=target_text)
-    with tempfile.TemporaryDirectory() as tmp:
-        if source_text.endswith(".jsonl"):
-            staged = Path(source_text)
-            if not staged.exists():
-                raise StoreError("no such file", path=source_text)
-        else:
-            if (
-                not source_text.startswith(("postgresql://", "postgres://"))
-                and not Path(source_text).exists()
-            ):
-                raise StoreError("no such file", path=source_text)
-            with open(source_text) as src:
-                src.verify()
-                staged = Path(tmp) / "copy.jsonl"
-                src.export_jsonl(staged)
-        if target_text.endswith(".jsonl"):
-            shutil.copyfile(staged, target_text)
-            check = open()
-            import_jsonl(target_text, into=check)
-            return check.verify()
-        with open(target_text) as dst:
-            if dst.head:
-                raise StoreError(f"the target already holds {dst.head} records", path=target_text)
-            import_jsonl(staged, into=dst)
-            return dst.verify()
+    if _is_jsonl(source_text):
+        if not Path(source_text).is_file():
+            raise StoreError("no such file", path=source_text)
+        staged = open()
+        import_jsonl(source_text, into=staged)
+        rows = list(staged.store.read())
+    else:
+        src = open_store(source_text, create=False)
+        try:
+            rows = [_decodable(row) for row in checked_rows(src.read())]
+        finally:
+            src.close()
+    if _is_jsonl(target_text):
+        _jsonl.export(rows, Path(target_text))
+        return rows[-1].hash if rows else GENESIS
+    with removed_on_failure(target_text):
+        dst = open_store(target_text)
+        try:
+            if dst.head().position:
+                raise StoreError(
+                    f"the target already holds {dst.head().position} records", path=target_text
+                )
+            dst.append(lambda _head: rows, 0)
+            return verify_store(dst)
+        finally:
+            dst.close()
+
+
+def _decodable(row: StoredRecord) -> StoredRecord:
+    if row.type in registered_types():
+        try:
+            decode(row.type, row.version, json.loads(row.data))
+        except (TimelineError, ValueError) as exc:
+            raise IntegrityError(f"the event does not decode: {exc}", position=row.position) from None
+    return row

@@ -427,9 +427,20 @@ class Timeline(Generic[S]):
         return view
 
     # --- export, verify, close ------------------------------------------------------------
-    def export_jsonl(self, path: str | Path) -> int:
-        """Write every record, as stored, one canonical JSON object per line; return the count."""
-        return _jsonl.export(self._store.read(), Path(path))
+    def export_jsonl(self, path: str | Path, *, overwrite: bool = False) -> int:
+        """Write every record, as stored, one canonical JSON object per line; return the count.
+
+        Each row is checked against the hash chain as it is read. The file is written beside
+        `path` and renamed into place when complete, so a failed export leaves nothing behind;
+        an existing file is refused unless `overwrite`, and the log's own file always.
+        """
+        own = getattr(self._store, "path", None)
+        return _jsonl.export(
+            checked_rows(self._store.read()),
+            Path(path),
+            overwrite=overwrite,
+            protect=Path(own) if own else None,
+        )
 
     def import_jsonl(self, path: str | Path) -> list[Record]:
         """Append the records of a JSON Lines file as one atomic batch; see `import_jsonl`."""

@@ -49,7 +49,7 @@ _HEDGES: Final = (
 )
 _MONEY_RE: Final = re.compile(
     r"""(?P<pre>[A-Z]{3}\s*|[£$€¥₴₽])?\s*
-        (?P<num>\d[\d,]*(?:\.\d+)?)\s*
+        (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*
         (?P<scale>thousand|million|billion|trillion|mn|bn|tn|[kmb])?\.?\s*
         (?P<post>[A-Z]{3}|pounds?|euros?|dollars?)?""",
     re.VERBOSE | re.IGNORECASE,
@@ -94,6 +94,29 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
     return amount
 
 
+def _check_bool(attribute: attrs.Attribute[object], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidValue(
+            f"{attribute.name} must be True or False, not {value!r}", field=attribute.name
+        )
+
+
+def _optional_text(_instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidValue(
+            f"{attribute.name} must be text or None, not {type(value).__name__} {value!r}",
+            field=attribute.name,
+        )
+
+
+def _text(_instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidValue(
+            f"{attribute.name} must be text, not {type(value).__name__} {value!r}",
+            field=attribute.name,
+        )
+
+
 def _check_currency(_instance: object, _attribute: object, value: str) -> None:
     currency_code(value)
 
@@ -112,7 +135,7 @@ class Money:
 
     amount: Decimal = attrs.field(converter=_to_decimal)
     currency: str = attrs.field(validator=_check_currency)
-    approximate: bool = False
+    approximate: bool = attrs.field(default=False, validator=lambda _i, a, v: _check_bool(a, v))
 
     @classmethod
     def parse(cls, text: str) -> Money:
@@ -132,6 +155,12 @@ class Money:
                 break
         match = _MONEY_RE.fullmatch(rest)
         if match is None:
+            if re.search(r"\d,", rest):
+                raise InvalidValue(
+                    f"cannot read money from {text!r}: a comma only separates thousands "
+                    "(1,500,000); write a decimal point for a fraction (1.5 billion)",
+                    field="amount",
+                )
             raise InvalidValue(f"cannot read money from {text!r}", field="amount")
         pre = (match["pre"] or "").strip()
         post = match["post"] or ""
@@ -170,19 +199,19 @@ def optional_when(value: object) -> When | None:
 class Source:
     """Where a fact comes from. `quote` is the sentence the fact rests on, verbatim."""
 
-    title: str | None = None
-    publisher: str | None = None
-    url: str | None = None
+    title: str | None = attrs.field(default=None, validator=_optional_text)
+    publisher: str | None = attrs.field(default=None, validator=_optional_text)
+    url: str | None = attrs.field(default=None, validator=_optional_text)
     published: When | None = attrs.field(default=None, converter=optional_when)
-    quote: str | None = None
+    quote: str | None = attrs.field(default=None, validator=_optional_text)
 
 
 @attrs.frozen(kw_only=True)
 class Person:
     """A named person acting for an actor: ``Person(name="Sergei Lavrov", role="Foreign Minister", actor="RU")``."""
 
-    name: str
-    role: str | None = None
+    name: str = attrs.field(validator=_text)
+    role: str | None = attrs.field(default=None, validator=_optional_text)
     actor: str | None = attrs.field(default=None, validator=lambda _i, _a, v: _optional_actor(v))
 
 

@@ -24,8 +24,11 @@ Quirks of the data (see ``tests/data/README.md``), each handled on purpose:
 from __future__ import annotations
 
 import csv
+import gzip
+import io
+import zlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -215,12 +218,7 @@ def read_release(
 ) -> ImportReport:
     """Read a Kiel CSV (either format, detected by its header) into events and a report."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    reader = csv.DictReader(text.splitlines())
-    header = tuple(reader.fieldnames or ())
+    header, rows_with_lines = _csv_rows(path)
     if all(c in header for c in R28_COLUMNS):
         parse = _r28_row
     elif all(c in header for c in SHEET_COLUMNS):
@@ -240,7 +238,7 @@ def read_release(
     set_aside: list[SetAside] = []
     context = _Context(release, source)
     rows = 0
-    for line, row in enumerate(reader, 2):
+    for line, row in rows_with_lines:
         rows += 1
         try:
             outcome = parse(row, line, context)
@@ -253,6 +251,59 @@ def read_release(
     return ImportReport(
         str(path.name), release, rows, tuple(events), tuple(set_aside), dict(context.notes)
     )
+
+
+def _csv_rows(path: Path) -> tuple[tuple[str, ...], Iterator[tuple[int, dict[str, str]]]]:
+    """The header and (physical line where the row starts, row) of a Kiel CSV.
+
+    Reads UTF-8 (with or without a byte-order mark), gzip-compressed or not. Rows are split the
+    way CSV splits them: a quoted cell may hold a newline (or U+2028), and the line number of
+    a row is the line of the file it starts on, so it stays the same however cells are written.
+    A short or long row, an unbalanced quote or a NUL byte is a `DataError` naming the line.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{path}: a damaged gzip file: {exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{path.name}: not UTF-8 (byte {raw[exc.start]:#04x} at offset {exc.start}); "
+            "Kiel publishes UTF-8: save the file as UTF-8",
+            line=line,
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = tuple(next(reader, ()))
+    except csv.Error as exc:
+        raise DataError(f"{path.name}: {exc}", line=1) from None
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        start = reader.line_num + 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise DataError(f"{path.name}: {exc}", line=start) from None
+            if cells and len(cells) != len(header):
+                raise DataError(
+                    f"{path.name}: {len(cells)} cells where the header has {len(header)}",
+                    line=start,
+                )
+            if cells:
+                yield start, dict(zip(header, cells, strict=True))
+            start = reader.line_num + 1
+
+    return header, rows()
 
 
 def _when(date_text: str, month_text: str, notes: Counter[str]) -> When | None:

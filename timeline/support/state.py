@@ -148,11 +148,13 @@ class Position:
     event_id: str
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class SupportState:
     """The state of international support for Ukraine at one point of valid and known time.
 
-    Immutable: every accessor returns tuples or read-only mappings.
+    Immutable: every accessor returns tuples or read-only mappings. Two states are equal when
+    they hold the same facts (compared without recursion, however long the log); a state is
+    not hashable (it holds mappings).
     """
 
     _aid: Mapping[tuple[str, str, Channel], AidStatus] = attrs.field(factory=dict)
@@ -164,6 +166,29 @@ class SupportState:
     _meetings: _Cons = None
     _positions: Mapping[str, Mapping[str, Position]] = attrs.field(factory=dict)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False)
+
+    def _facts(self) -> tuple[Any, ...]:
+        return (
+            self._aid,
+            _items(self._aid_log),
+            _items(self._commitments),
+            self._disbursed,
+            self._coalitions,
+            _items(self._talks),
+            _items(self._meetings),
+            self._positions,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SupportState):
+            return NotImplemented
+        return self is other or self._facts() == other._facts()
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
 
     # --- aid --------------------------------------------------------------------------
     def aid(self, provider: str, channel: Channel | str, recipient: str = "UA") -> AidStatus | None:
