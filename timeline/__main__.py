@@ -1,24 +1,34 @@
 """The command line: ``python -m timeline demo | show | events | import | export | verify``.
 
 Errors (bad dates, missing files, corrupt logs) print one line on stderr and exit with 2.
+Commands that only read never create or change a file. The event types a log needs are loaded
+from the ``timeline.event_types`` entry-point group (the support domain and Kiel are there)
+and from ``--module NAME``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import timeline
-from timeline.errors import StoreError, TimelineError
-from timeline.log import Timeline, verify_store
+from timeline import _jsonl
+from timeline._open import open_store, removed_on_failure
+from timeline.errors import StoreError, TimelineError, UnknownEventType
+from timeline.log import Timeline, checked_rows, verify_store
 from timeline.seed import fill
-from timeline.stores.sqlite import SQLiteStore
 from timeline.support.report import format_state, table
 from timeline.when import to_when
+
+ENTRY_POINTS = "timeline.event_types"
+"""The entry-point group of modules that register event types (``module = "package.events"``)."""
 
 DEMO_DB = "timeline-demo.db"
 
@@ -27,12 +37,23 @@ class CommandError(Exception):
     """A user error the command line reports in one line."""
 
 
-def _open(db: str | None, *, must_exist: bool = True) -> Timeline[Any]:
+def load_event_modules(extra: Sequence[str] = ()) -> list[str]:
+    """Import every module of the `ENTRY_POINTS` group and `extra`; return their names."""
+    names = [ep.value for ep in entry_points(group=ENTRY_POINTS)]
+    names += list(extra)
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - any failure to import is one line for the user
+            raise CommandError(f"--module {name}: cannot import it: {exc}") from None
+    return names
+
+
+def _open(db: str | None) -> Timeline[Any]:
+    """An existing log, read-only in effect: a missing or empty file is an error, not created."""
     if db is None:
         return timeline.load_seed()
-    if must_exist and not Path(db).exists():
-        raise CommandError(f"{db}: no such file")
-    return timeline.open(db)
+    return timeline.open(db, create=False)
 
 
 def _time(text: str | None, name: str) -> str | None:
@@ -96,7 +117,11 @@ def cmd_show(args: argparse.Namespace) -> None:
 def cmd_events(args: argparse.Namespace) -> None:
     start = _time(args.start, "--from")
     end = _time(args.end, "--to")
-    tl = _open(args.db)
+    try:
+        tl = _open(args.db)
+    except UnknownEventType as exc:
+        _stored_listing(args.db, exc)
+        return
     events = tl.events(at=end)
     if start is not None:
         lo = to_when(start).earliest
@@ -118,23 +143,53 @@ def cmd_events(args: argparse.Namespace) -> None:
     )
 
 
+def _stored_listing(db: str | None, exc: UnknownEventType) -> None:
+    """`events` for a log whose types are not all registered: the records as stored."""
+    assert db is not None  # the seed's types are always registered
+    print(f"note: {exc}; listing the records as stored (corrections not applied)", file=sys.stderr)
+    store = open_store(db, create=False)
+    try:
+        rows = []
+        for row in checked_rows(store.read()):
+            data = json.loads(row.data)
+            occurred = data.get("occurred", "") if isinstance(data, dict) else ""
+            rows.append((row.position, row.recorded_at, occurred, row.type, row.id))
+    finally:
+        store.close()
+    print(table(["position", "recorded_at", "occurred", "type", "id"], rows, indent=""))
+
+
 def cmd_import(args: argparse.Namespace) -> None:
-    if not Path(args.file).exists():
+    if not Path(args.file).is_file():
         raise CommandError(f"{args.file}: no such file")
-    tl = _open(args.db, must_exist=False)
-    records = timeline.import_jsonl(args.file, into=tl)
-    print(f"imported {len(records)} records into {args.db}; head is now {tl.head}")
+    with removed_on_failure(args.db):
+        tl = timeline.open(args.db)
+        try:
+            records = timeline.import_jsonl(args.file, into=tl)
+            print(f"imported {len(records)} records into {args.db}; head is now {tl.head}")
+        finally:
+            tl.close()
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    count = _open(args.db).export_jsonl(args.file)
+    # at the stored level: every row is checked against the chain, none is decoded, so a log
+    # of any event types exports
+    store = open_store(args.db, create=False)
+    own = getattr(store, "path", None)
+    try:
+        count = _jsonl.export(
+            checked_rows(store.read()),
+            Path(args.file),
+            overwrite=args.force,
+            protect=Path(own) if own else None,
+        )
+    finally:
+        store.close()
     print(f"exported {count} records to {args.file}")
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
-    if not Path(args.db).exists():
-        raise CommandError(f"{args.db}: no such file")
-    store = SQLiteStore(args.db)  # verify the stored columns without decoding the events
+    store = open_store(args.db, create=False)  # the stored columns, without decoding events
     try:
         head = verify_store(store, head_hash=args.head_hash)
         print(f"ok: {store.head().position} records, head hash {head}")
@@ -145,13 +200,19 @@ def cmd_verify(args: argparse.Namespace) -> None:
 def cmd_kiel_import(args: argparse.Namespace) -> None:
     from timeline.sources.kiel import import_release
 
-    if not Path(args.file).exists():
+    if not Path(args.file).is_file():
         raise CommandError(f"{args.file}: no such file")
     recorded_at = _time(args.recorded_at, "--recorded-at")
-    tl = _open(args.db, must_exist=False)
-    report = import_release(tl, args.file, release=args.release, recorded_at=recorded_at or "")
-    print(report)
-    print(f"head is now {tl.head} in {args.db}")
+    with removed_on_failure(args.db):
+        tl = timeline.open(args.db)
+        try:
+            report = import_release(
+                tl, args.file, release=args.release, recorded_at=recorded_at or ""
+            )
+            print(report)
+            print(f"head is now {tl.head} in {args.db}")
+        finally:
+            tl.close()
 
 
 def cmd_totals(args: argparse.Namespace) -> None:
@@ -181,54 +242,67 @@ def cmd_copy(args: argparse.Namespace) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--module",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="import this module first: it registers event types the log holds (repeatable)",
+    )
     p = argparse.ArgumentParser(prog="python -m timeline", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser(
-        "demo", help="load the seed into an SQLite file and show the state across the pause"
-    )
+
+    def add(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    demo = add("demo", help="load the seed into an SQLite file and show the state across the pause")
     demo.add_argument(
         "--db", default=DEMO_DB, help=f"SQLite file to create or reuse (default {DEMO_DB})"
     )
     demo.set_defaults(run=cmd_demo)
-    show = sub.add_parser("show", help="the state of support at a time")
+    show = add("show", help="the state of support at a time")
     show.add_argument("--at", required=True, help="valid time, e.g. 2025-03-05")
     show.add_argument("--known-at", help="knowledge time (default: everything recorded)")
     show.add_argument("--db", help="SQLite log (default: the seed timeline in memory)")
     show.set_defaults(run=cmd_show)
-    events = sub.add_parser("events", help="the effective events in valid-time order")
+    events = add("events", help="the effective events in valid-time order")
     events.add_argument("--from", dest="start")
     events.add_argument("--to", dest="end")
     events.add_argument("--db")
     events.set_defaults(run=cmd_events)
-    imp = sub.add_parser("import", help="append a JSON Lines file to a log, atomically")
+    imp = add("import", help="append a JSON Lines file to a log, atomically")
     imp.add_argument("file")
     imp.add_argument("--db", required=True)
     imp.set_defaults(run=cmd_import)
-    exp = sub.add_parser("export", help="write a log as JSON Lines")
+    exp = add("export", help="write a log as JSON Lines")
     exp.add_argument("--db", required=True)
-    exp.add_argument("file")
+    exp.add_argument("file", help="a new file (an existing one only with --force)")
+    exp.add_argument("--force", action="store_true", help="replace an existing file")
     exp.set_defaults(run=cmd_export)
-    ver = sub.add_parser("verify", help="check the hash chain")
+    ver = add("verify", help="check the hash chain")
     ver.add_argument("--db", required=True)
     ver.add_argument("--head-hash", help="a head hash published earlier (detects truncation)")
     ver.set_defaults(run=cmd_verify)
-    kiel = sub.add_parser("kiel", help="the Kiel Ukraine Support Tracker")
+    kiel = add("kiel", help="the Kiel Ukraine Support Tracker")
     kiel_sub = kiel.add_subparsers(dest="kiel_command", required=True)
     kimp = kiel_sub.add_parser(
-        "import", help="append a release as one batch, superseding earlier ones"
+        parents=[common],
+        name="import",
+        help="append a release as one batch, superseding earlier ones",
     )
     kimp.add_argument("file")
     kimp.add_argument("--release", required=True, help="a name for the release, e.g. R28")
     kimp.add_argument("--recorded-at", required=True, help="the release's date")
     kimp.add_argument("--db", required=True)
     kimp.set_defaults(run=cmd_kiel_import)
-    tot = sub.add_parser("totals", help="cumulative Kiel totals (EUR) at a time")
+    tot = add("totals", help="cumulative Kiel totals (EUR) at a time")
     tot.add_argument("--at", required=True)
     tot.add_argument("--known-at")
     tot.add_argument("--by", choices=["donor", "type"], default="donor")
     tot.add_argument("--db", required=True)
     tot.set_defaults(run=cmd_totals)
-    cp = sub.add_parser("copy", help="copy a log between SQLite, PostgreSQL and JSONL, losslessly")
+    cp = add("copy", help="copy a log between SQLite, PostgreSQL and JSONL, losslessly")
     cp.add_argument("source", help="an SQLite file, a postgresql:// URL or a .jsonl file")
     cp.add_argument(
         "target", help="an empty (or new) SQLite file, postgresql:// URL or .jsonl file"
@@ -240,6 +314,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        load_event_modules(getattr(args, "module", []))
         args.run(args)
     except (CommandError, TimelineError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

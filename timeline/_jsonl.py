@@ -44,7 +44,9 @@ def export(
     if protect is not None and path.exists() and protect.exists() and path.samefile(protect):
         raise StoreError("is the log itself; export to another file", path=str(path))
     if path.exists() and not overwrite:
-        raise StoreError("exists; choose a new file (or overwrite=True)", path=str(path))
+        raise StoreError(
+            "exists; choose a new file (--force or overwrite=True replaces it)", path=str(path)
+        )
     if path.is_dir():
         raise StoreError("is a directory", path=str(path))
     count = 0
@@ -143,7 +145,9 @@ def read(path: Path, *, head_recorded_at: str | None) -> list[ImportLine]:
                 # anything else is brought to its canonical stored form, at the current version
                 _, version, data = stored_form(ev)
         except UnicodeEncodeError:
-            raise DataError("data holds a lone surrogate, which UTF-8 cannot store", line=number) from None
+            raise DataError(
+                "data holds a lone surrogate, which UTF-8 cannot store", line=number
+            ) from None
         except TimelineError as exc:
             raise DataError(str(exc), line=number) from exc
         except (ValueError, TypeError) as exc:

@@ -170,5 +170,7 @@ def _decodable(row: StoredRecord) -> StoredRecord:
         try:
             decode(row.type, row.version, json.loads(row.data))
         except (TimelineError, ValueError) as exc:
-            raise IntegrityError(f"the event does not decode: {exc}", position=row.position) from None
+            raise IntegrityError(
+                f"the event does not decode: {exc}", position=row.position
+            ) from None
     return row

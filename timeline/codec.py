@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import math
 import types
 import typing
 from collections.abc import Callable
@@ -180,9 +181,13 @@ def _unjsonable(value: object, path: str) -> tuple[str, str] | None:
     if value is None or isinstance(value, (bool, int)):
         return None
     if isinstance(value, float):
-        return None if value == value and value not in (float("inf"), float("-inf")) else (
-            path,
-            f"{value!r} is not a JSON number",
+        return (
+            None
+            if value == value and value not in (float("inf"), float("-inf"))
+            else (
+                path,
+                f"{value!r} is not a JSON number",
+            )
         )
     if isinstance(value, dict):
         for key, item in value.items():
@@ -203,8 +208,9 @@ def _unjsonable(value: object, path: str) -> tuple[str, str] | None:
 
 def _first_difference(a: object, b: object) -> str | None:
     for field in attrs.fields(type(a)):  # type: ignore[arg-type]
-        if getattr(a, field.name) != getattr(b, field.name):
-            return field.name
+        name: str = field.name
+        if getattr(a, name) != getattr(b, name):
+            return name
     return None
 
 

@@ -170,7 +170,11 @@ def _unstorable(tp: object, seen: set[type]) -> str | None:
         return _unstorable(args[1], seen)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         bad_members = [m for m in tp if not isinstance(m.value, (str, int))]
-        return f"{tp.__name__}.{bad_members[0].name} has a value that is not a string or int" if bad_members else None
+        return (
+            f"{tp.__name__}.{bad_members[0].name} has a value that is not a string or int"
+            if bad_members
+            else None
+        )
     if isinstance(tp, type) and attrs.has(tp):
         if tp in seen:
             return None
@@ -228,11 +232,7 @@ def _checked_transformer(
 
 def _check_definition(cls: type) -> dict[str, Any]:
     """Refuse, at definition, an event class the log could not store and read back equal."""
-    if (
-        _META_BASES
-        and issubclass(cls, MetaEvent)
-        and not issubclass(cls, _META_BASES)
-    ):
+    if _META_BASES and issubclass(cls, MetaEvent) and not issubclass(cls, _META_BASES):
         raise EventDefinitionError(
             f"{cls.__qualname__}: a MetaEvent acts on another event's knowledge and must "
             "subclass timeline.Correction or timeline.Retraction"

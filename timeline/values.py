@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -94,14 +94,14 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
     return amount
 
 
-def _check_bool(attribute: attrs.Attribute[object], value: object) -> None:
+def _check_bool(attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, bool):
         raise InvalidValue(
             f"{attribute.name} must be True or False, not {value!r}", field=attribute.name
         )
 
 
-def _optional_text(_instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _optional_text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, str):
         raise InvalidValue(
             f"{attribute.name} must be text or None, not {type(value).__name__} {value!r}",
@@ -109,7 +109,7 @@ def _optional_text(_instance: object, attribute: attrs.Attribute[object], value:
         )
 
 
-def _text(_instance: object, attribute: attrs.Attribute[object], value: object) -> None:
+def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
         raise InvalidValue(
             f"{attribute.name} must be text, not {type(value).__name__} {value!r}",

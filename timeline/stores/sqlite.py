@@ -64,7 +64,7 @@ WHEN EXISTS (SELECT 1 FROM records WHERE id = NEW.id)
 BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: records.id'); END
 """
 _SCHEMA_2: Final = (
-    f"{_INSERT_TRIGGER}; {_ID_TRIGGER}; INSERT INTO timeline_schema (version) VALUES (2);"
+    f"{_INSERT_TRIGGER}; {_ID_TRIGGER}; INSERT INTO timeline_schema (version) VALUES (2);"  # noqa: S608 - module constants only
 )
 
 _INSERT: Final = (
@@ -126,7 +126,9 @@ class SQLiteStore:
         db.execute("PRAGMA busy_timeout = 30000")
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables and not self._create:
-            raise StoreError("not a timeline: an SQLite file without a records table", path=self.path)
+            raise StoreError(
+                "not a timeline: an SQLite file without a records table", path=self.path
+            )
         if not tables:
             try:
                 db.execute("PRAGMA journal_mode = WAL")
