@@ -181,14 +181,7 @@ def _unjsonable(value: object, path: str) -> tuple[str, str] | None:
     if value is None or isinstance(value, (bool, int)):
         return None
     if isinstance(value, float):
-        return (
-            None
-            if value == value and value not in (float("inf"), float("-inf"))
-            else (
-                path,
-                f"{value!r} is not a JSON number",
-            )
-        )
+        return None if math.isfinite(value) else (path, f"{value!r} is not a JSON number")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
