@@ -44,7 +44,7 @@ class Observed(timeline.Event):
     mood: Mood = attrs.field(converter=Mood)
     place: Place | None = None
     places: tuple[Place, ...] = ()
-    counts: dict[str, int] = attrs.field(factory=dict)
+    counts: tuple[tuple[str, int], ...] = ()
     kind: Literal["seen", "heard"] = "seen"
     ratio: float | None = None
 

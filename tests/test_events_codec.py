@@ -69,7 +69,7 @@ def test_registering_a_name_twice_is_refused() -> None:
 
 @pytest.mark.parametrize(("name", "version"), [("", 1), ("x.y", 0), ("x.y", True)])
 def test_bad_registrations(name: str, version: int) -> None:
-    with pytest.raises(ValueError, match="must be"):
+    with pytest.raises(timeline.EventDefinitionError, match="must be"):
 
         @timeline.event(name, version=version)
         class Bad(Event):

@@ -31,6 +31,17 @@ def loads(text: str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
+def _is_part_of(path: Path, log: Path) -> bool:
+    """Whether `path` is the SQLite file `log` or one of its -wal, -shm, -journal files."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        part = log.with_name(log.name + suffix)
+        if path.exists() and part.exists() and path.samefile(part):
+            return True
+        if path.resolve() == part.resolve():
+            return True
+    return False
+
+
 def export(
     rows: Iterable[StoredRecord],
     path: Path,
@@ -41,7 +52,7 @@ def export(
     """Write `rows` as JSON Lines to `path`, all or nothing: into a temporary file beside it,
     renamed over `path` only once every row is written. An existing `path` is refused unless
     `overwrite`; `protect` (the log's own file) is refused always."""
-    if protect is not None and path.exists() and protect.exists() and path.samefile(protect):
+    if protect is not None and _is_part_of(path, protect):
         raise StoreError("is the log itself; export to another file", path=str(path))
     if path.exists() and not overwrite:
         raise StoreError(

@@ -158,16 +158,17 @@ def _unstorable(tp: object, seen: set[type]) -> str | None:
         bad = [a for a in args if not isinstance(a, (str, int, bool, type(None)))]
         return f"Literal value {bad[0]!r} is not a string, int or bool" if bad else None
     if origin in (types.UnionType, typing.Union):
+        if len([a for a in args if a is not type(None)]) > 1:
+            return f"{tp}: only `X | None` unions can be read back unambiguously"
         return next((r for a in args if (r := _unstorable(a, seen))), None)
     if origin is tuple:
         items = args[:1] if len(args) == 2 and args[1] is Ellipsis else args
         return next((r for a in items if (r := _unstorable(a, seen))), None)
-    if origin is list and args:
-        return _unstorable(args[0], seen)
-    if origin is dict and len(args) == 2:
-        if args[0] is not str:
-            return f"{tp}: JSON object keys are strings; use dict[str, ...]"
-        return _unstorable(args[1], seen)
+    if origin in (list, dict, set, frozenset) or tp in (list, dict, set, frozenset):
+        return (
+            f"{tp} is mutable (or unordered): an event could change after it was appended; "
+            "use tuple[...] (of pairs, or of an attrs class)"
+        )
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         bad_members = [m for m in tp if not isinstance(m.value, (str, int))]
         return (
@@ -183,6 +184,8 @@ def _unstorable(tp: object, seen: set[type]) -> str | None:
         if hints is None:
             return None  # unresolvable annotations: the check at append still applies
         for field in attrs.fields(tp):
+            if not field.init:
+                return f"{tp.__name__}.{field.name}: init=False fields are not stored"
             reason = _unstorable(hints.get(field.name, Any), seen)
             if reason:
                 return f"{tp.__name__}.{field.name}: {reason}"
@@ -238,6 +241,13 @@ def _check_definition(cls: type) -> dict[str, Any]:
             "subclass timeline.Correction or timeline.Retraction"
         )
     hints = _hints(cls) or {}
+    for name in getattr(cls, "__annotations__", {}):
+        field = cls.__dict__.get(name)
+        if field is not None and getattr(field, "init", True) is False:
+            raise EventDefinitionError(
+                f"{cls.__qualname__}.{name}: init=False fields are not stored, so a reader "
+                "would compute them anew; make it a method or a stored field"
+            )
     for name, tp in hints.items():
         if typing.get_origin(tp) is ClassVar or tp is ClassVar:
             continue
@@ -251,10 +261,22 @@ _META_BASES: tuple[type, ...] = ()
 
 
 def _register(cls: type[E], name: str, version: int) -> type[E]:
-    if not isinstance(name, str) or not name or name != name.strip():
-        raise ValueError(f"event type name {name!r} must be a non-empty string")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"schema version of {name!r} must be an int >= 1, not {version!r}")
+    if (
+        not isinstance(name, str)
+        or not name
+        or name != name.strip()
+        or len(name) > 200
+        or not name.isprintable()
+        or any("\ud800" <= c <= "\udfff" for c in name)
+    ):
+        raise EventDefinitionError(
+            f"event type name {name!r} must be printable text of at most 200 characters "
+            "without surrounding space"
+        )
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 2**31:
+        raise EventDefinitionError(
+            f"schema version of {name!r} must be an int from 1 to 2**31 - 1, not {version!r}"
+        )
     existing = _BY_NAME.get(name)
     if existing is not None and existing.__qualname__ != cls.__qualname__:
         raise ValueError(f"event type {name!r} is already registered to {existing.__qualname__}")

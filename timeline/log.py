@@ -455,7 +455,9 @@ class Timeline(Generic[S]):
         items = [
             (line.event, (line.version, line.data), line.recorded_at or stamp) for line in lines
         ]
-        return self._append(items, True, head.position)
+        # lines without recorded_at get the clock's, moved up to the head's as in `append`
+        explicit = any(line.recorded_at for line in lines)
+        return self._append(items, explicit, head.position)
 
     def verify(self, *, head_hash: str | None = None) -> str:
         """Check every stored record; see `verify_store`. Return the head hash."""

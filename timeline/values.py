@@ -89,6 +89,8 @@ def _to_decimal(value: Decimal | int | str) -> Decimal:
         raise InvalidValue(f"amount {value!r} is not a number", field="amount") from None
     if not amount.is_finite():
         raise InvalidValue(f"amount {value!r} is not finite", field="amount")
+    if amount and abs(amount.adjusted()) > 1000:
+        raise InvalidValue(f"amount {amount:.3e} is beyond 10**±1000", field="amount")
     if amount < 0:
         raise InvalidValue(f"amount {value!r} is negative", field="amount")
     return amount

@@ -225,7 +225,7 @@ def read_release(
         parse = _sheet_row
     else:
         raise DataError(
-            f"{path}: line 1: not a Kiel Ukraine Support Tracker extract (columns {header})", line=1
+            f"{path}: not a Kiel Ukraine Support Tracker extract (columns {header})", line=1
         )
     published = to_when(recorded_at) if recorded_at is not None else None
     source = Source(

@@ -149,7 +149,8 @@ class SQLiteStore:
             )
         (version,) = db.execute("SELECT max(version) FROM timeline_schema").fetchone()
         if version == 1:
-            version = self._upgrade_from_1()
+            # a writer adds version 2's trigger; a reader (create=False) changes nothing
+            version = self._upgrade_from_1() if self._create else SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"schema version {version} is not {SCHEMA_VERSION}; use a matching timeline",
