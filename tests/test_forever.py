@@ -540,3 +540,109 @@ def test_13_kiel_rows_split_as_csv_does_and_keep_their_physical_line(tmp_path: P
     later = {e.id for e in edited.events} - {e.id for e in plain.events}
     assert later
     assert all(int(i.rsplit("-", 1)[1]) > 2 for i in later)
+
+
+# found by an adversarial review of the fixes ------------------------------------------------
+def test_review_a_field_left_out_of_equality_is_still_checked() -> None:
+    @timeline.event("test.eq-false", version=1)
+    class Quiet(timeline.Event):
+        note: str = attrs.field(eq=False, converter=lambda s: s + "!")
+
+    tl = timeline.open()
+    with pytest.raises(InvalidEvent, match="note"):
+        tl.append(Quiet(occurred="2025", note="a"))
+    assert tl.head == 0
+
+
+@pytest.mark.parametrize(
+    ("annotation", "message"),
+    [
+        ("list[int]", "mutable"),
+        ("dict[str, int]", "mutable"),
+        ("int | str", "only `X | None`"),
+    ],
+)
+def test_review_field_types_that_could_not_read_back_are_refused(
+    annotation: str, message: str
+) -> None:
+    namespace: dict[str, Any] = {}
+    exec(
+        f"class Holder(timeline.Event):\n    value: {annotation}\n",
+        {"timeline": timeline},
+        namespace,
+    )
+    with pytest.raises(EventDefinitionError, match=message):
+        timeline.event("test.holder", version=1)(namespace["Holder"])
+
+
+def test_review_init_false_fields_are_refused() -> None:
+    with pytest.raises(EventDefinitionError, match="init=False"):
+
+        @timeline.event("test.computed", version=1)
+        class Computed(timeline.Event):
+            pid: int = attrs.field(init=False, default=1)
+
+
+@pytest.mark.parametrize(("name", "version"), [("x.\ud800", 1), ("x.big", 2**63)])
+def test_review_type_names_and_versions_the_store_cannot_hold(name: str, version: int) -> None:
+    with pytest.raises(EventDefinitionError):
+
+        @timeline.event(name, version=version)
+        class Odd(timeline.Event):
+            pass
+
+
+@pytest.mark.parametrize("amount", ["sNaN", "NaN", "1E+9999999"])
+def test_review_decimals_that_cannot_be_summed_are_refused(amount: str, tmp_path: Path) -> None:
+    with pytest.raises(InvalidValue):
+        Money(amount, "EUR")
+    line = {
+        "type": "deal.signed",
+        "version": 1,
+        "data": {
+            "occurred": "2025-03-06",
+            "buyer": "GB",
+            "supplier": "Anduril",
+            "beneficiary": "UA",
+            "amount": {"amount": amount, "currency": "GBP", "approximate": False},
+        },
+    }
+    with pytest.raises(DataError, match="line 1"):
+        timeline.import_jsonl(write_lines(tmp_path / "in.jsonl", line), into=timeline.open())
+
+
+def test_review_floats_are_numbers_on_import(tmp_path: Path) -> None:
+    for weight in ("1.5", True):
+        line = {
+            "type": "user.tagged",
+            "version": 1,
+            "data": {"occurred": "2025", "tag": "a", "weight": weight},
+        }
+        with pytest.raises(DataError, match="weight"):
+            timeline.import_jsonl(write_lines(tmp_path / "in.jsonl", line), into=timeline.open())
+
+
+def test_review_export_refuses_the_logs_wal_file(tmp_path: Path) -> None:
+    db = tmp_path / "b.db"
+    tl = timeline.open(db)
+    timeline.seed.fill(tl)
+    with pytest.raises(StoreError, match="is the log itself"):
+        tl.export_jsonl(tmp_path / "b.db-wal", overwrite=True)
+    tl.verify()
+
+
+def test_review_a_reader_leaves_a_schema_1_file_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(timeline.stores.sqlite._SCHEMA)
+    raw.close()
+    before = path.read_bytes()
+    assert main(["verify", "--db", str(path)]) == 0
+    assert path.read_bytes() == before
+
+
+def test_review_import_without_recorded_at_follows_a_head_in_the_future(tmp_path: Path) -> None:
+    tl = timeline.open()
+    tl.append(say("x"), recorded_at="2099-01-01")
+    (record,) = timeline.import_jsonl(write_lines(tmp_path / "in.jsonl", PAUSE), into=tl)
+    assert record.recorded_at.year == 2099
