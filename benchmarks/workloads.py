@@ -118,6 +118,15 @@ def run_timeline(n: int, workdir: Path) -> dict[str, float]:
     out["open SQLite log, read + decode all (events/s)"] = n / seconds
     out["memory after open (bytes/event)"] = max(0.0, (_rss_mb() - before) * 1024 * 1024 / n)
 
+    # what every reader pays to check each row against the hash chain (issue 11)
+    from timeline.log import checked_rows
+
+    store = tl.store
+    plain, _ = _timed(lambda: sum(1 for _ in store.read()))
+    checked, _ = _timed(lambda: sum(1 for _ in checked_rows(store.read())))
+    out["chain check on read (us/record)"] = max(0.0, (checked - plain) / n * 1e6)
+    out["chain check share of open (%)"] = 100 * max(0.0, checked - plain) / seconds
+
     end = RECORDED_0  # after every valid time
     seconds, _ = _timed(lambda: tl.state_at(end))
     out["fold default projection over all (events/s)"] = n / seconds

@@ -241,19 +241,21 @@ def stored_form(ev: Event | MetaEvent) -> tuple[str, int, str]:
     """
     name, version = event_type_of(ev)
     data = _FAST.unstructure(ev)
-    bad = _unjsonable(data, "")
-    if bad is not None:
-        path, reason = bad
+    try:
+        text = canonical_json(data)
+        text.encode("utf-8")
+    except (ValueError, TypeError):  # UnicodeEncodeError is a ValueError
+        path, reason = _unjsonable(data, "") or ("", "cannot be stored as JSON")
         field = path.split(".")[0].split("[")[0] or None
-        raise InvalidEvent(f"{name}.{path}: {reason}", field=field, event_type=name)
-    text = canonical_json(data)
-    back = from_dict(name, json.loads(text))  # InvalidEvent naming the field of a wrong type
-    trusted = _trusted(name, version, json.loads(text))
-    for other in (back, trusted):
-        try:
-            same = other == ev and canonical_json(_FAST.unstructure(other)) == text
-        except ArithmeticError as exc:  # pragma: no cover - finite decimals compare
-            raise InvalidEvent(f"{name}: cannot be compared: {exc!r}", event_type=name) from None
+        raise InvalidEvent(f"{name}.{path}: {reason}", field=field, event_type=name) from None
+    loaded = json.loads(text)  # neither read path changes it
+    back = from_dict(name, loaded)  # InvalidEvent naming the field of a wrong type
+    trusted = _trusted(name, version, loaded)
+    # equal as events, and (for fields left out of equality) equal as stored data
+    for other, same in (
+        (back, back == ev and _FAST.unstructure(back) == data),
+        (trusted, trusted == ev),
+    ):
         if not same:
             field = _first_difference(ev, other) or _first_stored_difference(
                 data, _FAST.unstructure(other)
