@@ -76,6 +76,19 @@ def write_lines(path: Path, *objects: object) -> Path:
     return path
 
 
+def log_of_one_raw_row(path: Path, type_: str, id_: str, data: str) -> None:
+    """A log holding one row written as the library never would, with a valid hash."""
+    timeline.open(path).close()
+    stamp = "2025-03-01T00:00:00.000000Z"
+    digest = timeline.records.chain_hash(timeline.records.GENESIS, 1, stamp, type_, 1, id_, data)
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "INSERT INTO records VALUES (1, ?, ?, 1, ?, ?, ?)", (stamp, type_, id_, data, digest)
+    )
+    raw.commit()
+    raw.close()
+
+
 PAUSE = {
     "type": "aid.paused",
     "version": 1,
@@ -234,18 +247,8 @@ def test_5_rows_stored_unconverted_by_an_earlier_version_read_the_same_on_both_p
 ) -> None:
     # what the earlier import stored: data as given, with a valid hash
     path = tmp_path / "log.db"
-    timeline.open(path).close()
     data = '{"id":"t","note":"","occurred":"2025","source":null,"tag":"  DESIGN ","weight":1.0}'
-    stamp = "2025-03-01T00:00:00.000000Z"
-    digest = timeline.records.chain_hash(
-        timeline.records.GENESIS, 1, stamp, "user.tagged", 1, "t", data
-    )
-    raw = sqlite3.connect(path)
-    raw.execute(
-        "INSERT INTO records VALUES (1, ?, 'user.tagged', 1, 't', ?, ?)", (stamp, data, digest)
-    )
-    raw.commit()
-    raw.close()
+    log_of_one_raw_row(path, "user.tagged", "t", data)
     with timeline.open(path) as tl:
         assert tl.record("t").event.tag == "design"  # as the importing session saw it
 
@@ -484,18 +487,7 @@ def test_11_a_log_of_unknown_types_is_listed_exported_and_copied(
     tmp_path: Path, capsys: Any
 ) -> None:
     db = tmp_path / "alien.db"
-    timeline.open(db).close()
-    data = '{"id":"a1","occurred":"2025-03-03"}'
-    stamp = "2025-03-04T00:00:00.000000Z"
-    digest = timeline.records.chain_hash(
-        timeline.records.GENESIS, 1, stamp, "alien.thing", 1, "a1", data
-    )
-    raw = sqlite3.connect(db)
-    raw.execute(
-        "INSERT INTO records VALUES (1, ?, 'alien.thing', 1, 'a1', ?, ?)", (stamp, data, digest)
-    )
-    raw.commit()
-    raw.close()
+    log_of_one_raw_row(db, "alien.thing", "a1", '{"id":"a1","occurred":"2025-03-03"}')
     assert main(["events", "--db", str(db)]) == 0
     captured = capsys.readouterr()
     assert "alien.thing" in captured.out
