@@ -25,6 +25,7 @@ def measure(library: str, n: int) -> dict[str, object]:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.workloads", library, str(n)],
         cwd=HERE.parent,
+        timeout=3600,  # a hung run fails the session instead of blocking it
         capture_output=True,
         text=True,
         check=True,

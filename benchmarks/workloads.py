@@ -44,8 +44,8 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 # --- timeline -------------------------------------------------------------------------------
 def support_events(n: int, rng: random.Random) -> list[Any]:
     """`n` support-domain events: aid paused/resumed, loans and statements, in turn."""
-    from timeline import Money, Person
-    from timeline.support import AidPaused, AidResumed, LoanAnnounced, StatementMade
+    from timeline import Money
+    from timeline.support import AidPaused, AidResumed, LoanAnnounced, Person, StatementMade
 
     speaker = Person(name="Speaker", role="Minister", actor="RU")
 

@@ -1,4 +1,4 @@
-"""Draw the pictures the README shows:  python docs/make_figures.py  (needs timeline[notebook])."""
+"""Draw the pictures the README shows:  python docs/make_figures.py  (needs timeline-asof[notebook])."""
 
 from __future__ import annotations
 

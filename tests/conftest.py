@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,24 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "log.db"
+
+
+@pytest.fixture
+def spawn_writer() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """`tests._writer.spawn`; a child still running at teardown (the test failed) is killed."""
+    from tests._writer import spawn
+
+    children: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        children.append(spawn(*args))
+        return children[-1]
+
+    yield start
+    for child in children:
+        if child.returncode is None:  # not reaped yet
+            child.kill()
+            child.communicate(timeout=30)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

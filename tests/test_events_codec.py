@@ -13,7 +13,7 @@ from timeline import Correction, Event, InvalidEvent, Money, Retraction, Unknown
 from timeline.codec import canonical_json, decode, encode, from_dict, to_dict
 from timeline.events import event_class, event_type_of, registered_types, upcast
 from timeline.support import AidPaused, Channel, DealSigned, LoanAnnounced, StatementMade
-from timeline.testing import support_events
+from timeline.support.testing import support_events
 
 
 @timeline.event("test.milestone", version=1)

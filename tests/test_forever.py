@@ -29,9 +29,9 @@ from timeline.errors import (
     TimeError,
 )
 from timeline.sources.kiel import read_release
-from timeline.support import AidPaused, StatementMade, TalksHeld
+from timeline.support import AidPaused, Person, StatementMade, TalksHeld
 from timeline.support.state import SupportProjection
-from timeline.values import Money, Person, Source
+from timeline.values import Money, Source
 from timeline.when import When
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,7 @@ def in_new_process(path: Path) -> list[Any]:
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     result: list[Any] = json.loads(done.stdout)
@@ -256,7 +257,7 @@ def test_5_rows_stored_unconverted_by_an_earlier_version_read_the_same_on_both_p
 # 6 -------------------------------------------------------------------------------------------
 def test_6_no_reader_presents_an_edited_row(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
-    timeline.seed.fill(timeline.open(path))
+    timeline.support.fill(timeline.open(path))
     raw = sqlite3.connect(path)
     raw.execute("DROP TRIGGER records_no_update")
     raw.execute("UPDATE records SET data = replace(data, '2.26', '9.26') WHERE position = 5")
@@ -268,7 +269,7 @@ def test_6_no_reader_presents_an_edited_row(tmp_path: Path) -> None:
 
 def test_6_insert_or_replace_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
-    timeline.seed.fill(timeline.open(path))
+    timeline.support.fill(timeline.open(path))
     raw = sqlite3.connect(path)
     with pytest.raises(sqlite3.IntegrityError, match=r"append-only|UNIQUE"):
         raw.execute("INSERT OR REPLACE INTO records SELECT * FROM records WHERE position = 2")
@@ -305,7 +306,7 @@ def test_8_export_never_writes_over_the_log_or_an_existing_file(
     tmp_path: Path, capsys: Any
 ) -> None:
     db = tmp_path / "victim.db"
-    timeline.seed.fill(timeline.open(db))
+    timeline.support.fill(timeline.open(db))
     head_hash = timeline.open(db).head_hash
     assert main(["export", "--db", str(db), str(db)]) == 2
     assert "is the log itself" in capsys.readouterr().err
@@ -359,7 +360,7 @@ def test_9_failed_imports_leave_no_file(tmp_path: Path) -> None:
 
 def test_9_copy_to_an_upper_case_jsonl_name_writes_json_lines(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
-    timeline.seed.fill(timeline.open(db))
+    timeline.support.fill(timeline.open(db))
     assert main(["copy", str(db), str(tmp_path / "out.JSONL")]) == 0
     first = (tmp_path / "out.JSONL").read_text().splitlines()[0]
     assert json.loads(first)["position"] == 1
@@ -398,7 +399,7 @@ def test_10_a_lone_surrogate_is_refused_before_writing(tmp_path: Path) -> None:
 
 def test_10_a_reordered_log_is_an_integrity_error(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
-    timeline.seed.fill(timeline.open(path))
+    timeline.support.fill(timeline.open(path))
     raw = sqlite3.connect(path)
     for trigger in ("records_no_update", "records_insert_at_head"):
         raw.execute(f"DROP TRIGGER {trigger}")
@@ -473,6 +474,7 @@ def test_11_the_cli_reads_a_kiel_log(tmp_path: Path, capsys: Any) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "timeline", "events", "--db", str(db)],
         cwd=ROOT,
+        timeout=120,
         capture_output=True,
         text=True,
         check=False,
@@ -617,7 +619,7 @@ def test_review_floats_are_numbers_on_import(tmp_path: Path) -> None:
 def test_review_export_refuses_the_logs_wal_file(tmp_path: Path) -> None:
     db = tmp_path / "b.db"
     tl = timeline.open(db)
-    timeline.seed.fill(tl)
+    timeline.support.fill(tl)
     with pytest.raises(StoreError, match="is the log itself"):
         tl.export_jsonl(tmp_path / "b.db-wal", overwrite=True)
     tl.verify()

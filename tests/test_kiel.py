@@ -158,7 +158,7 @@ def test_releases_are_knowledge_not_overwrites(both: timeline.Timeline[Any]) -> 
     assert newer.totals()["Germany"].quantize(CENT) == plain_totals(
         "Germany", "2023-12-31", "allocation"
     ).quantize(CENT)
-    revisions = both.revisions("2023-12-31", between)
+    revisions = both.revisions("2023-12-31", known_before=between)
     changed = {c.donor for c in revisions}  # type: ignore[attr-defined]
     assert {"Germany", "United States", "Canada"} <= changed
     assert any(

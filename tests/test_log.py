@@ -21,7 +21,6 @@ from timeline import (
     TimeError,
 )
 from timeline.records import GENESIS
-from timeline.support import SupportState
 from timeline.testing import FrozenClock
 
 
@@ -53,7 +52,10 @@ def test_empty_timeline() -> None:
     assert tl.head_hash == GENESIS
     assert list(tl.records()) == []
     assert tl.events() == []
-    assert isinstance(tl.state_at("2025-03-03"), SupportState)
+    state = tl.state_at("2025-03-03")
+    assert isinstance(state, timeline.Happened)
+    assert len(state) == 0
+    assert state.last is None
     assert tl.verify() == GENESIS
     assert tl.append() == []
     assert repr(tl) == "<Timeline memory head=0>"
@@ -201,7 +203,7 @@ def test_diff_and_revisions_for_a_projection_without_diff(clock: FrozenClock) ->
     changes = tl.diff("2025-03-02", "2025-03-06", projection=TEXTS)
     assert [str(c) for c in changes] == ["('a',) → ('a', 'b')"]
     assert tl.diff("2025-03-02", "2025-03-03", projection=TEXTS) == []
-    revisions = tl.revisions("2025-03-31", "2025-03-03", projection=TEXTS)
+    revisions = tl.revisions("2025-03-31", known_before="2025-03-03", projection=TEXTS)
     assert [str(c) for c in revisions] == ["('a',) → ('a', 'b')"]
 
 

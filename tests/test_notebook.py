@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import builtins
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 from matplotlib.collections import PathCollection
 
 import timeline
+from timeline import extensions
 from timeline.notebook import events_frame
 
 
@@ -36,11 +37,13 @@ def test_events_frame(seed: timeline.Timeline[Any]) -> None:
         "occurred_earliest",
         "occurred_latest",
         "precision",
-        "actors",
         "amount",
         "currency",
         "approximate",
-        "source",
+        "source_publisher",
+        "source_published",
+        "source_quote",
+        "actors",  # registered by the support domain
     ]
     deal = frame.set_index("id").loc["uk-anduril-drones"]
     assert (deal["amount"], deal["currency"], bool(deal["approximate"])) == (
@@ -93,7 +96,7 @@ def test_commitments_plot_has_a_step_line_per_provider_and_currency(
 
 
 def test_html_reprs(seed: timeline.Timeline[Any]) -> None:
-    assert "<table>" in seed._repr_html_()
+    assert "<table " in seed._repr_html_()
     assert "uk-anduril-drones" in seed._repr_html_()
     state_html = seed.state_at("2025-03-07")._repr_html_()
     assert "<h4>Aid</h4>" in state_html
@@ -104,16 +107,28 @@ def test_html_reprs(seed: timeline.Timeline[Any]) -> None:
 
 
 def test_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_import = builtins.__import__
-
-    def no_pandas(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "pandas":
-            raise ModuleNotFoundError("No module named 'pandas'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pandas)
-    with pytest.raises(ModuleNotFoundError, match=r"pip install 'timeline\[notebook\]'"):
+    monkeypatch.setitem(sys.modules, "pandas", None)  # what a missing package looks like
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'timeline-asof\[notebook\]'"):
         events_frame([])
+    with pytest.raises(ModuleNotFoundError, match=r"timeline-asof\[notebook\]"):
+        timeline.load_seed().to_pandas()
+
+
+def test_a_domain_registers_its_own_plot_kind(
+    seed: timeline.Timeline[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[Any] = []
+
+    def plot_count(tl: Any, *, ax: Any = None, known_at: Any = None) -> Any:
+        drawn.append((tl.head, known_at))
+        return "axes"
+
+    monkeypatch.setitem(extensions._plots, "count", plot_count)
+    assert "count" in extensions.plot_kinds()
+    assert seed.plot("count", known_at="2025-03-07") == "axes"
+    assert drawn == [(seed.head, "2025-03-07")]
+    with pytest.raises(TypeError, match="non-empty string"):
+        extensions.register_plot("", plot_count)
 
 
 def test_readme_picture_is_committed() -> None:

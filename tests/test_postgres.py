@@ -1,13 +1,16 @@
 """The PostgreSQL store: the store contract, concurrency, crashes, follow() and copy.
 
-Runs when TIMELINE_TEST_POSTGRES holds a connection URL (CI sets it); then an unreachable
-server is a failure, not a skip. Each test works in a schema of its own and drops it.
+The tests that need a server (those using the `server` or `schemas` fixture) run when
+TIMELINE_TEST_POSTGRES holds a connection URL (CI sets it) and skip otherwise; with the URL set,
+an unreachable server is a failure, not a skip. The others run always. Each test works in a
+schema of its own and drops it.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -18,17 +21,19 @@ from typing import Any
 import pytest
 
 import timeline
-from tests._writer import spawn
+from tests._writer import finish, read_line
 from timeline.testing import StoreContract
 
 URL = os.environ.get("TIMELINE_TEST_POSTGRES")
-pytestmark = pytest.mark.skipif(not URL, reason="TIMELINE_TEST_POSTGRES is not set (no server)")
+Spawn = Callable[..., subprocess.Popen[str]]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
+    """An autocommit connection to the test server; the test skips when there is none."""
+    if not URL:
+        pytest.skip("TIMELINE_TEST_POSTGRES is not set (no server)")
     psycopg = pytest.importorskip("psycopg")
-    assert URL is not None
     try:
         admin = psycopg.connect(URL, autocommit=True)
     except psycopg.Error as exc:
@@ -76,7 +81,7 @@ def test_triggers_refuse_update_delete_truncate(server: Any, schemas: Callable[[
 
     schema = schemas()
     with timeline.open(url_for(schema)) as tl:
-        timeline.seed.fill(tl)
+        timeline.support.fill(tl)
     columns = "position, recorded_at, type, version, id, data, hash"
     for statement in (
         f"UPDATE {schema}.records SET data = '{{}}'",
@@ -102,8 +107,8 @@ def test_triggers_refuse_update_delete_truncate(server: Any, schemas: Callable[[
 
 def test_two_timelines_see_each_other(schemas: Callable[[], str]) -> None:
     url = url_for(schemas())
-    one, two = timeline.open(url), timeline.open(url)
-    timeline.seed.fill(one, follow_ups=False)
+    one, two = timeline.support.open(url), timeline.support.open(url)
+    timeline.support.fill(one, follow_ups=False)
     assert two.head == 15
     assert two.state_at("2025-03-04").aid_status("US", "military") == "paused"
     two.append(timeline.Retraction(target="uk-anduril-drones"), expected_position=15)
@@ -114,19 +119,20 @@ def test_two_timelines_see_each_other(schemas: Callable[[], str]) -> None:
     two.close()
 
 
-def test_unreachable_server_is_a_store_error() -> None:
+def test_unreachable_server_is_a_store_error() -> None:  # needs psycopg, but no server
+    pytest.importorskip("psycopg")
     with pytest.raises(timeline.StoreError, match="cannot connect"):
         timeline.open("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(timeline.StoreError, match="schema name"):
         timeline.open("postgresql://nobody@127.0.0.1:1/none", schema="Bad-Name")
 
 
-def test_four_concurrent_writer_processes(schemas: Callable[[], str]) -> None:
+def test_four_concurrent_writer_processes(schemas: Callable[[], str], spawn_writer: Spawn) -> None:
     url = url_for(schemas())
     timeline.open(url).close()
-    writers = [spawn("race", url, str(w), "10") for w in range(4)]
+    writers = [spawn_writer("race", url, str(w), "10") for w in range(4)]
     for child in writers:
-        _, err = child.communicate(timeout=120)
+        _, err = finish(child, timeout=120)
         assert child.returncode == 0, err
     with timeline.open(url) as tl:
         tl.verify()
@@ -135,42 +141,58 @@ def test_four_concurrent_writer_processes(schemas: Callable[[], str]) -> None:
         assert [r.position for r in tl.records()] == list(range(1, 41))
 
 
-def test_client_killed_mid_transaction_leaves_nothing_partial(schemas: Callable[[], str]) -> None:
+def test_client_killed_mid_transaction_leaves_nothing_partial(
+    schemas: Callable[[], str], spawn_writer: Spawn
+) -> None:
     url = url_for(schemas())
     timeline.open(url).close()
+    acked: set[str] = set()
     for _ in range(3):
-        child = spawn("crash", url, "400")
-        assert child.stdout is not None
-        assert child.stdout.readline().startswith("ack ")
-        time.sleep(0.05)
+        child = spawn_writer("crash", url, "400")
+        first = read_line(child)  # the writer is up and has committed a batch
+        assert first.startswith("ack "), first
+        time.sleep(0.05)  # not for ordering: only lets the kill land in a later batch
         child.send_signal(signal.SIGKILL)
-        child.communicate()
+        out, _ = finish(child, timeout=30)
+        acks = (line for line in (first + out).splitlines() if line.startswith("ack "))
+        acked.update(f"b{line.split()[1]}" for line in acks)
         with timeline.open(url) as tl:
             tl.verify()
             counts: dict[str, int] = {}
             for record in tl.records():
                 batch = record.event.id.split("-")[0]
                 counts[batch] = counts.get(batch, 0) + 1
-            assert set(counts.values()) == {400}
+            assert set(counts.values()) == {400}, "a batch is partly there"
+            assert acked <= set(counts), "an acknowledged batch was lost"
 
 
-def test_follow_sees_another_process_append(schemas: Callable[[], str]) -> None:
+def test_follow_sees_another_process_append(
+    schemas: Callable[[], str], spawn_writer: Spawn
+) -> None:
     url = url_for(schemas())
     tl = timeline.open(url)
     seen: list[str] = []
+    errors: list[Exception] = []
 
     def watch() -> None:
-        for record in tl.follow(timeout=20):
-            seen.append(record.event.id)
-            if len(seen) == 10:
-                return
+        # after=0: from the start of the (empty) log, so the records are yielded whether the
+        # watcher is already waiting when the other process appends them or starts after it
+        try:
+            for record in tl.follow(after=0, timeout=60):
+                seen.append(record.event.id)
+                if len(seen) == 10:
+                    return
+        except Exception as exc:  # noqa: BLE001 - the test reports it; a thread would lose it
+            errors.append(exc)
 
-    watcher = threading.Thread(target=watch)
+    watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    time.sleep(0.3)
-    child = spawn("race", url, "9", "10")
-    child.communicate(timeout=60)
-    watcher.join(timeout=30)
+    child = spawn_writer("race", url, "9", "10")
+    _, err = finish(child, timeout=60)
+    assert child.returncode == 0, err
+    watcher.join(timeout=60)
+    assert not watcher.is_alive(), f"follow() still waiting, having yielded {seen}"
+    assert not errors, errors
     assert seen == [f"w9-{n}" for n in range(10)]
     assert tl.head == 10
     tl.close()
@@ -182,7 +204,7 @@ def test_copy_round_trip_reproduces_the_head_hash(
     seed = timeline.load_seed()
     first = tmp_path / "first.db"
     with timeline.open(first) as tl:
-        timeline.seed.fill(tl)
+        timeline.support.fill(tl)
     url = url_for(schemas())
     assert timeline.copy_log(first, url) == seed.head_hash
     assert timeline.copy_log(url, tmp_path / "middle.jsonl") == seed.head_hash

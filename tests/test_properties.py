@@ -15,7 +15,8 @@ import timeline
 from timeline import Correction, Event, Retraction, When, _index
 from timeline.projection import fold
 from timeline.support import SupportProjection
-from timeline.testing import FrozenClock, support_events, whens
+from timeline.support.testing import support_events
+from timeline.testing import FrozenClock, whens
 
 UTC = dt.UTC
 START = dt.datetime(2025, 3, 1, tzinfo=UTC)

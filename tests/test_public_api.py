@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 import timeline
 import timeline.errors
 import timeline.support
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PROMISED = {
     "When",
@@ -31,6 +44,10 @@ PROMISED = {
     "CurrencyMismatch",
     "TimeError",
     "DataError",
+    "Changes",
+    "Happened",
+    "abstract_event",
+    "copy_log",
 }
 SUPPORT = {
     "AidPaused",
@@ -44,11 +61,15 @@ SUPPORT = {
     "SpendingAnnounced",
     "MeetingHeld",
     "SupportState",
+    "SupportProjection",
+    "Person",
+    "open",
+    "load_seed",
 }
 
 
 def test_all_is_sorted_and_complete() -> None:
-    assert list(timeline.__all__) == sorted(timeline.__all__)
+    assert len(set(timeline.__all__)) == len(timeline.__all__)  # ruff (RUF022) keeps the order
     assert set(timeline.__all__) >= PROMISED
     for name in timeline.__all__:
         assert hasattr(timeline, name), name
@@ -56,7 +77,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 
 def test_support_names() -> None:
-    assert list(timeline.support.__all__) == sorted(timeline.support.__all__)
+    assert len(set(timeline.support.__all__)) == len(timeline.support.__all__)
     assert set(timeline.support.__all__) >= SUPPORT
 
 
@@ -73,3 +94,89 @@ def test_public_names_are_documented() -> None:
             obj = getattr(module, name)
             if callable(obj):
                 assert obj.__doc__, f"{module.__name__}.{name} has no docstring"
+
+
+def test_api_page_is_generated_from_all() -> None:
+    """docs/api.md is what docs/make_api.py writes: every public name, nothing private."""
+    make_api = _load_make_api()
+    committed = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert committed == make_api.page(), "docs/api.md is stale: run python docs/make_api.py"
+    for module, _ in make_api.MODULES:
+        for name in make_api.public_names(module):
+            assert f"{module}.{name}\n" in committed, f"{module}.{name} is not on the API page"
+    for private in ("decode_trusted", "make_converter", "_guard_fields", "_require"):
+        assert private not in committed
+
+
+def test_every_documented_module_documents_its_names() -> None:
+    make_api = _load_make_api()
+    for module, _ in make_api.MODULES:
+        mod = importlib.import_module(module)
+        assert mod.__doc__, module
+        for name in make_api.public_names(module):
+            obj = getattr(mod, name)
+            if isinstance(obj, type) or inspect.isfunction(obj):
+                assert obj.__doc__, f"{module}.{name} has no docstring"
+
+
+def test_every_public_name_of_the_core_and_support_is_exampled() -> None:
+    """Each name is used in a code example that the suite runs (README, docs, doctests)."""
+    examples = "\n".join(
+        block
+        for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+        for block in re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    )
+    examples += "\n".join(
+        line
+        for path in sorted((ROOT / "timeline").rglob("*.py"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.lstrip().startswith((">>>", "..."))
+    )
+    missing = [
+        f"{module.__name__}.{name}"
+        for module in (timeline, timeline.support)
+        for name in module.__all__
+        if not name.startswith("_") and not re.search(rf"\b{re.escape(name)}\b", examples)
+    ]
+    assert missing == [], f"no example uses {missing}"
+
+
+def test_person_moved_with_a_deprecation_warning() -> None:
+    with pytest.warns(DeprecationWarning, match=r"timeline\.support\.Person"):
+        person = timeline.Person
+    assert person is timeline.support.Person
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = timeline.nothing  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("statement", "forbidden"),
+    [
+        ("import timeline.when", ("timeline.support", "timeline.notebook", "pandas")),
+        (
+            "import timeline",
+            ("timeline.support", "timeline.sources", "timeline.notebook", "pandas"),
+        ),
+        ("import timeline.log", ("timeline.support", "timeline.notebook", "pandas")),
+        ("import timeline.support", ("timeline.sources", "pandas", "matplotlib")),
+    ],
+)
+def test_importing_a_layer_loads_nothing_above_it(
+    statement: str, forbidden: tuple[str, ...]
+) -> None:
+    code = (
+        f"{statement}\nimport sys\n"
+        f"print(' '.join(m for m in sys.modules if m.startswith({forbidden!r})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""
+
+
+def _load_make_api() -> Any:
+    spec = importlib.util.spec_from_file_location("make_api", ROOT / "docs" / "make_api.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

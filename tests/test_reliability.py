@@ -11,7 +11,9 @@ import os
 import random
 import signal
 import sqlite3
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import timeline
-from tests._writer import spawn
+from tests._writer import finish, read_line
 from timeline import DataError, IntegrityError, StoreError, TimelineError
 from timeline.log import verify_store
 from timeline.stores.sqlite import SQLiteStore
 
 SCALE = int(os.environ.get("RELIABILITY_SCALE", "1"))
 FIGURES: dict[str, int] = {}
+Spawn = Callable[..., subprocess.Popen[str]]
 
 
 def count(name: str, n: int = 1) -> None:
@@ -40,21 +43,22 @@ def raw_rows(path: Path) -> list[tuple[Any, ...]]:
     return rows
 
 
-def test_sigkill_at_random_moments_loses_no_acknowledged_batch(tmp_path: Path) -> None:
+def test_sigkill_at_random_moments_loses_no_acknowledged_batch(
+    tmp_path: Path, spawn_writer: Spawn
+) -> None:
     path = tmp_path / "crash.db"
     size = 25
     rng = random.Random(20250306)
     acked: set[int] = set()
     kills = 5 * SCALE
     for _ in range(kills):
-        child = spawn("crash", str(path), str(size))
-        assert child.stdout is not None
-        first = child.stdout.readline()  # the writer is up and has committed once
-        assert first.startswith("ack "), child.stderr.read() if child.stderr else ""
+        child = spawn_writer("crash", str(path), str(size))
+        first = read_line(child)  # the writer is up and has committed once
+        assert first.startswith("ack "), first
         acked.add(int(first.split()[1]))
-        time.sleep(rng.uniform(0.0, 0.25))
+        time.sleep(rng.uniform(0.0, 0.25))  # a random kill moment; nothing below relies on it
         child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate()
+        out, _ = finish(child, timeout=30)
         acked.update(int(line.split()[1]) for line in out.splitlines() if line.startswith("ack "))
         count("kills survived")
 
@@ -71,14 +75,14 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_batch(tmp_path: Path) -
     FIGURES["batches acknowledged"] = len(acked)
 
 
-def test_four_writers_with_expected_position(tmp_path: Path) -> None:
+def test_four_writers_with_expected_position(tmp_path: Path, spawn_writer: Spawn) -> None:
     path = tmp_path / "race.db"
     timeline.open(path).close()
     per_writer = 15 * SCALE
-    writers = [spawn("race", str(path), str(w), str(per_writer)) for w in range(4)]
+    writers = [spawn_writer("race", str(path), str(w), str(per_writer)) for w in range(4)]
     conflicts = 0
     for child in writers:
-        out, err = child.communicate(timeout=300)
+        out, err = finish(child, timeout=300)
         assert child.returncode == 0, err
         conflicts += int(out.split()[-1])
     count("conflicts resolved", conflicts)
@@ -199,7 +203,7 @@ def test_hostile_jsonl_raises_only_timeline_errors_and_writes_nothing(lines: lis
         timeline.support.StatementMade(
             id="base",
             occurred="2025-03-01",
-            speaker=timeline.Person(name="b"),
+            speaker=timeline.support.Person(name="b"),
             actor="GB",
             subject="x",
             stance="supports",
@@ -244,7 +248,7 @@ def test_full_disk_is_a_clear_error_and_writes_nothing(db_path: Path) -> None:
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     path = tmp_path_factory.mktemp("tamper") / "seed.db"
     with timeline.open(path) as tl:
-        timeline.seed.fill(tl)
+        timeline.support.fill(tl)
         return path, tl.head_hash
 
 
@@ -312,7 +316,3 @@ def test_removed_reordered_and_truncated_records_are_caught(
             verify_store(store, head_hash=published)
         count("tampered records caught")
         store.close()
-
-
-def pytest_report_figures() -> dict[str, int]:  # used by conftest's terminal summary
-    return FIGURES

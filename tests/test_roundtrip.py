@@ -30,7 +30,8 @@ import timeline.support
 from tests import _user_events
 from timeline.errors import InvalidEvent, InvalidValue, TimeError
 from timeline.events import Correction, Event, MetaEvent, registered_types
-from timeline.testing import support_events, whens
+from timeline.support.testing import support_events
+from timeline.testing import whens
 from timeline.when import When
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +112,11 @@ with timeline.open(sys.argv[1], create=False) as tl:
 
 def _read_in_new_process(path: Path) -> list[Any]:
     done = subprocess.run(
-        [sys.executable, "-c", _READER, str(path)], cwd=ROOT, capture_output=True, check=False
+        [sys.executable, "-c", _READER, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()
     events: list[Any] = pickle.loads(done.stdout)  # our own child's output

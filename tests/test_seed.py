@@ -8,7 +8,7 @@ import pytest
 import timeline
 from timeline import DataError
 from timeline.codec import to_dict
-from timeline.seed import read_seed_file, seed_batches, seed_dir
+from timeline.support.seed import read_seed_file, seed_batches, seed_dir
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ARTICLE = (SEEDS / "seed-article.txt").read_text(encoding="utf-8")

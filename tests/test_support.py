@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import timeline
-from timeline import Money, Person, When
+from timeline import Money, When
 from timeline.projection import fold
 from timeline.support import (
     AidChanged,
@@ -16,6 +16,7 @@ from timeline.support import (
     CoalitionLaunched,
     CommitmentChanged,
     LoanAnnounced,
+    Person,
     PositionChanged,
     Stance,
     StatementMade,
@@ -23,7 +24,7 @@ from timeline.support import (
     SupportState,
     TroopsPledged,
 )
-from timeline.testing import support_events
+from timeline.support.testing import support_events
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,7 @@ def test_diff_lines(seed: timeline.Timeline[SupportState]) -> None:
 
 
 def test_revisions_between_knowledge_times(seed: timeline.Timeline[SupportState]) -> None:
-    lines = [str(c) for c in seed.revisions("2025-04-30", "2025-03-07")]
+    lines = [str(c) for c in seed.revisions("2025-04-30", known_before="2025-03-07")]
     assert lines[:2] == [
         "US military aid: paused → active (2025-03-11)",
         "US intelligence aid: paused → active (2025-03-11)",
@@ -150,7 +151,10 @@ def test_retraction_shows_as_removal() -> None:
         timeline.Retraction(target="coalition-of-the-willing", reason="test"),
         recorded_at="2025-05-01",
     )
-    lines = [str(c) for c in tl.revisions("2025-03-07", "2025-04-30", "2025-05-02")]
+    lines = [
+        str(c)
+        for c in tl.revisions("2025-03-07", known_before="2025-04-30", known_after="2025-05-02")
+    ]
     assert "RU on nato-troops-in-ukraine: opposes → — (2025-03-06)" in lines
     assert any("Anduril" in line and "→ —" in line for line in lines)
     assert "talks 'peacekeeping coalition for Ukraine' withdrawn (2025-03-04/2025-03-05)" in lines

@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from timeline import CurrencyMismatch, InvalidValue, Money, Person, Source, UnknownCurrency, When
-from timeline.values import actor_code
+from timeline import CurrencyMismatch, InvalidValue, Money, Source, UnknownCurrency, When
+from timeline.support import Person
+from timeline.support.actors import actor_code
 
 
 @pytest.mark.parametrize(

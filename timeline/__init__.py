@@ -1,14 +1,23 @@
 """timeline: an event-sourced, bitemporal timeline of facts, with as-of queries.
 
+The generic core is here; the first domain, support for Ukraine, is `timeline.support`.
+`timeline.load_seed` (its seed article's events) is loaded on first use, so importing the
+core never imports a domain.
+
 >>> import timeline
 >>> tl = timeline.load_seed()
 >>> tl.state_at("2025-03-04").aid_status("US", "military")
 'paused'
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from timeline._open import copy_log, import_jsonl, open  # noqa: A004 - timeline.open is the API
+import importlib
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from timeline._open import open  # noqa: A004 - timeline.open is the API
 from timeline.errors import (
     ConcurrencyError,
     CurrencyMismatch,
@@ -24,33 +33,60 @@ from timeline.errors import (
     UnknownCurrency,
     UnknownEventType,
 )
-from timeline.events import Correction, Event, MetaEvent, Retraction, event, upcaster
+from timeline.events import (
+    Correction,
+    Event,
+    MetaEvent,
+    Retraction,
+    abstract_event,
+    event,
+    upcaster,
+)
 from timeline.log import Timeline
-from timeline.projection import Projection, Reducer, StateChanged, fold, on
+from timeline.projection import (
+    Changes,
+    EventChanged,
+    Happened,
+    HappenedProjection,
+    Projection,
+    Reducer,
+    StateChanged,
+    evolver,
+    fold,
+    on,
+)
 from timeline.records import Record
-from timeline.seed import load_seed
-from timeline.values import Money, Person, Source
+from timeline.transfer import copy_log, import_jsonl
+from timeline.values import Money, Source
 from timeline.when import Precision, When
 
+DISTRIBUTION = "timeline-asof"
+"""The name this package is installed under (``pip install timeline-asof``); it imports as
+``timeline``."""
+
 try:
-    __version__ = version("timeline")
+    __version__ = version(DISTRIBUTION)
 except PackageNotFoundError:  # pragma: no cover - running from a checkout without installing
     __version__ = "0+unknown"
 
 __all__ = [
+    "DISTRIBUTION",
+    "Changes",
     "ConcurrencyError",
     "Correction",
     "CurrencyMismatch",
     "DataError",
     "DuplicateEventId",
     "Event",
+    "EventChanged",
     "EventDefinitionError",
+    "Happened",
+    "HappenedProjection",
     "IntegrityError",
     "InvalidEvent",
     "InvalidValue",
     "MetaEvent",
     "Money",
-    "Person",
     "Precision",
     "Projection",
     "Record",
@@ -66,8 +102,10 @@ __all__ = [
     "UnknownEventType",
     "When",
     "__version__",
+    "abstract_event",
     "copy_log",
     "event",
+    "evolver",
     "fold",
     "import_jsonl",
     "load_seed",
@@ -75,3 +113,22 @@ __all__ = [
     "open",
     "upcaster",
 ]
+
+
+def load_seed(*, follow_ups: bool = True, clock: Any = None) -> Timeline[Any]:
+    """The seed article's timeline in memory, with `SupportState` as its projection: the short
+    way to `timeline.support.load_seed` (the support domain is imported on first call)."""
+    support = importlib.import_module("timeline.support")
+    loaded: Timeline[Any] = support.load_seed(follow_ups=follow_ups, clock=clock)
+    return loaded
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Person":  # 0.1 exported it here; it belongs to the support domain
+        warnings.warn(
+            "timeline.Person moved to timeline.support.Person",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return importlib.import_module("timeline.support").Person
+    raise AttributeError(f"module 'timeline' has no attribute {name!r}")

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import timeline
-from timeline import _jsonl
-from timeline._open import open_store, removed_on_failure
+from timeline import support
+from timeline._open import open_store
 from timeline.errors import StoreError, TimelineError, UnknownEventType
-from timeline.log import Timeline, checked_rows, verify_store
-from timeline.seed import fill
+from timeline.log import Timeline
 from timeline.support.report import format_state, table
+from timeline.transfer import export_store, removed_on_failure
+from timeline.verify import checked_rows, verify_store
 from timeline.when import to_when
 
 ENTRY_POINTS = "timeline.event_types"
@@ -49,11 +50,11 @@ def load_event_modules(extra: Sequence[str] = ()) -> list[str]:
     return names
 
 
-def _open(db: str | None) -> Timeline[Any]:
+def _open(db: str | None) -> Timeline[support.SupportState]:
     """An existing log, read-only in effect: a missing or empty file is an error, not created."""
     if db is None:
-        return timeline.load_seed()
-    return timeline.open(db, create=False)
+        return support.load_seed()
+    return support.open(db, create=False)
 
 
 def _time(text: str | None, name: str) -> str | None:
@@ -72,10 +73,10 @@ def _title(at: str, known_at: str | None) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     path = Path(args.db)
-    seeded = fill(timeline.open())
-    tl = timeline.open(path)
+    seeded = support.load_seed()
+    tl = support.open(path)
     if tl.head == 0:
-        fill(tl)
+        support.fill(tl)
     elif tl.head_hash != seeded.head_hash:
         raise CommandError(f"{path}: exists and holds another log; remove it or pass --db")
     tl.verify(head_hash=seeded.head_hash)
@@ -97,7 +98,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for change in tl.diff("2025-02-27", "2025-03-07"):
         print(f"  {change}")
     print("\nWhat the log learned after 2025-03-07 about the state on 2025-04-30:")
-    for change in tl.revisions("2025-04-30", "2025-03-07"):
+    for change in tl.revisions("2025-04-30", known_before="2025-03-07"):
         print(f"  {change}")
     tl.close()
 
@@ -175,14 +176,8 @@ def cmd_export(args: argparse.Namespace) -> None:
     # at the stored level: every row is checked against the chain, none is decoded, so a log
     # of any event types exports
     store = open_store(args.db, create=False)
-    own = getattr(store, "path", None)
     try:
-        count = _jsonl.export(
-            checked_rows(store.read()),
-            Path(args.file),
-            overwrite=args.force,
-            protect=Path(own) if own else None,
-        )
+        count = export_store(store, args.file, overwrite=args.force)
     finally:
         store.close()
     print(f"exported {count} records to {args.file}")

@@ -15,9 +15,11 @@ from timeline.codec import canonical_json, decode, decode_trusted, stored_form
 from timeline.errors import DataError, StoreError, TimelineError
 from timeline.events import Event, MetaEvent
 from timeline.records import GENESIS, StoredRecord, chain_hash
+from timeline.stores import Store
+from timeline.verify import checked_rows
 from timeline.when import When, fixed_utc_text
 
-__all__ = ["ImportLine", "export", "loads", "read"]
+__all__ = ["ImportLine", "export", "export_store", "loads", "read"]
 
 _KEYS: Final = frozenset({"position", "recorded_at", "type", "version", "id", "data", "hash"})
 _REQUIRED: Final = frozenset({"type", "version", "data"})
@@ -84,6 +86,18 @@ def export(
         if tmp is not None:
             tmp.unlink(missing_ok=True)
     return count
+
+
+def export_store(store: Store, path: Path, *, overwrite: bool = False) -> int:
+    """Export every record of `store`, each checked against the hash chain as it is read;
+    the store's own file is never overwritten. Return the count."""
+    own = getattr(store, "path", None)
+    return export(
+        checked_rows(store.read()),
+        path,
+        overwrite=overwrite,
+        protect=Path(own) if own else None,
+    )
 
 
 @attrs.frozen

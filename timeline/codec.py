@@ -28,10 +28,8 @@ from timeline.when import When, to_when
 __all__ = [
     "canonical_json",
     "decode",
-    "decode_trusted",
     "encode",
     "from_dict",
-    "make_converter",
     "stored_form",
     "to_dict",
 ]

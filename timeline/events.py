@@ -34,6 +34,7 @@ __all__ = [
     "Event",
     "MetaEvent",
     "Retraction",
+    "abstract_event",
     "event",
     "event_class",
     "event_type_of",
@@ -304,6 +305,32 @@ def event(name: str, *, version: int = 1) -> Callable[[type[E]], type[E]]:
         return _register(made, name, version)
 
     return decorate
+
+
+@dataclass_transform(
+    kw_only_default=True, frozen_default=True, field_specifiers=(attrs.field, attrs.Factory)
+)
+def abstract_event(cls: type[E]) -> type[E]:
+    """Declare a base class for event types without registering it: the class becomes a frozen,
+    keyword-only attrs class whose fields get the same checks as a registered type's (storable
+    types, guarded converters and validators, finite floats). Its subclasses register with
+    `event`; the base itself can never be appended.
+
+    >>> @abstract_event
+    ... class Measured(Event):
+    ...     unit: str
+    >>> @event("example.length", version=1)
+    ... class Length(Measured):
+    ...     value: int
+    >>> Length(occurred="2025-03-03", unit="m", value=3).unit
+    'm'
+    """
+    if not isinstance(cls, type) or not issubclass(cls, (Event, MetaEvent)):
+        raise EventDefinitionError(f"{cls!r} must subclass timeline.Event")
+    if "event_type" in cls.__dict__:
+        raise EventDefinitionError(f"{cls.__qualname__}: an abstract event has no event_type")
+    hints = _check_definition(cls)
+    return attrs.frozen(kw_only=True, field_transformer=_checked_transformer(hints))(cls)
 
 
 def upcaster(name: str, *, from_version: int) -> Callable[[Upcaster], Upcaster]:

@@ -11,18 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import random
-import re
 import time
+import warnings
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, TypeVar, overload
 
 import pendulum
 
-from timeline import _jsonl
+from timeline import _html, _jsonl, extensions
 from timeline._index import View
 from timeline.codec import decode_trusted, stored_form
 from timeline.errors import (
@@ -36,12 +36,21 @@ from timeline.errors import (
     UnknownEventType,
 )
 from timeline.events import Event, MetaEvent
+from timeline.follow import follow
 from timeline.projection import Changes, Projection, StateChanged
-from timeline.records import GENESIS, Record, StoredRecord, chain_hash
+from timeline.records import (
+    GENESIS,
+    Record,
+    StoredRecord,
+    chain_hash,
+    parse_recorded,
+    recorded_text,
+)
 from timeline.stores import Head, Store
-from timeline.when import TimeLike, _from_us, _query_us, _to_us, fixed_utc_text, to_when
+from timeline.verify import checked_rows, verify_store
+from timeline.when import TimeLike, _query_us, _to_us, to_when
 
-__all__ = ["Clock", "Timeline", "checked_rows", "recorded_text", "verify_store"]
+__all__ = ["Clock", "Timeline"]
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -53,24 +62,9 @@ def _utc_now() -> dt.datetime:
     return pendulum.now("UTC")
 
 
-def recorded_text(moment: dt.datetime) -> str:
-    """Fixed-width UTC text of a `recorded_at` (so text order is time order)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise TimeError(
-            f"recorded_at {moment.isoformat()} is naive; give a UTC offset", value=moment
-        )
-    return fixed_utc_text(moment)
-
-
 @functools.lru_cache(maxsize=4096)
 def _recorded_us(moment: dt.datetime) -> int:
     return _to_us(moment)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_recorded(text: str) -> tuple[int, pendulum.DateTime]:
-    us = _to_us(dt.datetime.fromisoformat(text))
-    return us, _from_us(us)
 
 
 def _recorded_moment(value: TimeLike) -> dt.datetime:
@@ -136,7 +130,7 @@ class Timeline(Generic[S]):
             raise IntegrityError(
                 f"stored event cannot be read: {exc!r}", position=row.position
             ) from None
-        return Record(row.position, _parse_recorded(row.recorded_at)[1], ev, row.hash)
+        return Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
 
     def _ingest(self, records: Sequence[Record]) -> None:
         positions = self._positions_by_id
@@ -250,7 +244,7 @@ class Timeline(Generic[S]):
         rows = self._store.append(build, expected_position)
         if rows[0].position == len(self._records) + 1:
             records = [
-                Record(row.position, _parse_recorded(row.recorded_at)[1], ev, row.hash)
+                Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
                 for row, (ev, _, _) in zip(rows, items, strict=True)
             ]
             self._ingest(records)
@@ -315,10 +309,11 @@ class Timeline(Generic[S]):
         return id_ in self._positions_by_id
 
     # --- queries -------------------------------------------------------------------------
-    def records(self, known_at: TimeLike | None = None) -> Iterator[Record]:
-        """Records in log order; with `known_at`, only those recorded by then."""
+    def records(self, *, known_at: TimeLike | None = None, after: int = 0) -> Iterator[Record]:
+        """Records in log order (an iterator: the one read that streams the whole log); with
+        `known_at`, only those recorded by then; with `after`, only those after that position."""
         self._sync()
-        return iter(self._records[: self._known_prefix(known_at)])
+        return iter(self._records[max(after, 0) : self._known_prefix(known_at)])
 
     def record(self, event_id: str) -> Record:
         """The record that appended the event or meta-event `event_id`."""
@@ -334,7 +329,9 @@ class Timeline(Generic[S]):
             raise KeyError(event_id)
         return [self._records[p - 1] for p in self._positions_by_id[event_id]]
 
-    def events(self, at: TimeLike | None = None, known_at: TimeLike | None = None) -> list[Event]:
+    def events(
+        self, at: TimeLike | None = None, *, known_at: TimeLike | None = None
+    ) -> list[Event]:
         """Effective events (corrections applied, retractions removed) in valid-time order.
 
         With `at`, only those that occurred by then (their `earliest` at or before `at`).
@@ -396,15 +393,33 @@ class Timeline(Generic[S]):
     def revisions(
         self,
         at: TimeLike,
-        before: TimeLike,
-        after: TimeLike | None = None,
-        *,
+        *deprecated: TimeLike | None,
+        known_before: TimeLike | None = None,
+        known_after: TimeLike | None = None,
         projection: Projection[Any] | None = None,
     ) -> Changes:
-        """What the log learned about the world at `at` between knowledge times `before` and `after`."""
+        """What the log learned about the world at `at` between knowledge times `known_before`
+        and `known_after` (default: now).
+
+        ``revisions(at, before, after)`` with positional knowledge times is the spelling of
+        0.1 and still works, with a `DeprecationWarning`.
+        """
+        if deprecated:
+            if len(deprecated) > 2 or known_before is not None or known_after is not None:
+                raise TypeError("revisions() takes at, then known_before= and known_after=")
+            warnings.warn(
+                "revisions(at, before, after) is deprecated; use "
+                "revisions(at, known_before=…, known_after=…)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            known_before = deprecated[0]
+            known_after = deprecated[1] if len(deprecated) == 2 else None
+        if known_before is None:
+            raise TypeError("revisions() needs known_before=, the earlier knowledge time")
         proj = projection or self._projection
-        old = self.state_at(at, known_at=before, projection=proj)
-        new = self.state_at(at, known_at=after, projection=proj)
+        old = self.state_at(at, known_at=known_before, projection=proj)
+        new = self.state_at(at, known_at=known_after, projection=proj)
         return _changes(proj, old, new)
 
     def _known_prefix(self, known_at: TimeLike | None) -> int:
@@ -434,19 +449,14 @@ class Timeline(Generic[S]):
         `path` and renamed into place when complete, so a failed export leaves nothing behind;
         an existing file is refused unless `overwrite`, and the log's own file always.
         """
-        own = getattr(self._store, "path", None)
-        return _jsonl.export(
-            checked_rows(self._store.read()),
-            Path(path),
-            overwrite=overwrite,
-            protect=Path(own) if own else None,
-        )
+        return _jsonl.export_store(self._store, Path(path), overwrite=overwrite)
 
-    def import_jsonl(self, path: str | Path) -> list[Record]:
-        """Append the records of a JSON Lines file as one atomic batch; see `import_jsonl`."""
+    def _append_imported(
+        self, lines: Sequence[_jsonl.ImportLine], expected_position: int
+    ) -> list[Record]:
+        """Append parsed import lines as one atomic batch (`timeline.transfer.import_jsonl`),
+        only if the head is still at `expected_position`, where the lines were checked."""
         self._sync()
-        head = self._store.head()
-        lines = _jsonl.read(Path(path), head_recorded_at=head.recorded_at)
         problem = self._batch_problem([line.event for line in lines])
         if problem is not None:
             index, exc = problem
@@ -457,7 +467,7 @@ class Timeline(Generic[S]):
         ]
         # lines without recorded_at get the clock's, moved up to the head's as in `append`
         explicit = any(line.recorded_at for line in lines)
-        return self._append(items, explicit, head.position)
+        return self._append(items, explicit, expected_position)
 
     def verify(self, *, head_hash: str | None = None) -> str:
         """Check every stored record; see `verify_store`. Return the head hash."""
@@ -469,51 +479,35 @@ class Timeline(Generic[S]):
         """Yield records as they are committed, by this or any other writer, in log order.
 
         Starts after `after` (default: the current head, so only new records). Stops when no
-        record came for `timeout` seconds (None: never). A PostgreSQL log wakes up at once on
-        LISTEN/NOTIFY; SQLite and memory logs are polled every `poll` seconds. Each record is
-        also taken into this timeline, so ``state_at`` stays current as you go.
+        record came for `timeout` seconds (None: never). A store with the optional `wait`
+        capability (PostgreSQL: LISTEN/NOTIFY) wakes up at once; others (SQLite, memory) are
+        polled every `poll` seconds. Each record is also taken into this timeline, so
+        ``state_at`` stays current as you go. See `timeline.follow`.
         """
-        self._sync()
-        position = len(self._records) if after is None else after
-        wait = getattr(self._store, "wait", None)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            self._sync()
-            if position < len(self._records):
-                yield from self._records[position:]
-                position = len(self._records)
-                deadline = None if timeout is None else time.monotonic() + timeout
-                continue
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return
-            if wait is not None:
-                wait(position, 5.0 if remaining is None else remaining)
-            else:
-                time.sleep(poll if remaining is None else min(poll, remaining))
+        return follow(self, after=after, timeout=timeout, poll=poll)
 
-    # --- notebooks (extra: timeline[notebook]) -------------------------------------------
-    def to_pandas(self, at: TimeLike | None = None, known_at: TimeLike | None = None) -> Any:
+    # --- notebooks (extra: timeline-asof[notebook]) ---------------------------------------
+    def to_pandas(self, at: TimeLike | None = None, *, known_at: TimeLike | None = None) -> Any:
         """The effective events as a pandas DataFrame, one row each (see `timeline.notebook`)."""
-        from timeline.notebook import events_frame
-
-        return events_frame(self.events(at=at, known_at=known_at))
+        return extensions.frame_builder()(self.events(at, known_at=known_at))
 
     def plot(
         self, kind: str = "events", *, ax: Any = None, known_at: TimeLike | None = None
     ) -> Any:
-        """Plot the timeline; `kind` is ``"events"`` or ``"commitments"``. Returns the Axes."""
-        from timeline.notebook import plot_commitments, plot_events
+        """Plot the timeline with a registered plot kind and return the Axes.
 
-        plots = {"events": plot_events, "commitments": plot_commitments}
+        ``"events"`` (every event by type) is always there; a domain registers its own (the
+        support domain: ``"commitments"``) with `timeline.extensions.register_plot`.
+        """
+        plots = extensions.plot_kinds()
         if kind not in plots:
             raise ValueError(f"kind must be one of {sorted(plots)}, not {kind!r}")
         return plots[kind](self, ax=ax, known_at=known_at)
 
     def _repr_html_(self) -> str:
-        from timeline.notebook import timeline_html
-
-        return timeline_html(self)
+        self._sync()
+        events = self._latest.sorted_events()
+        return _html.events_table(events, caption=f"{self!r}: {len(events)} effective events")
 
     def close(self) -> None:
         """Close the store."""
@@ -529,76 +523,6 @@ class Timeline(Generic[S]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-_RECORDED_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
-
-
-def checked_rows(
-    rows: Iterable[StoredRecord],
-    *,
-    after: int = 0,
-    previous_hash: str = GENESIS,
-    last_recorded: str = "",
-) -> Iterator[StoredRecord]:
-    """Yield `rows` (those after position `after`), each checked against the chain as it comes.
-
-    The local check every reader makes: the position is the next one, `recorded_at` is in the
-    stored form and not before the previous record's, and the hash is that of the row's columns
-    chained from the previous row's hash. The first row that fails raises `IntegrityError`
-    naming its position, before it is yielded: an edited row is never presented as fact.
-    """
-    position, previous, last = after, previous_hash, last_recorded
-    for row in rows:
-        position += 1
-        if row.position != position:
-            raise IntegrityError(
-                f"expected position {position}: a record is missing or moved", position=row.position
-            )
-        if not isinstance(row.recorded_at, str) or not _RECORDED_RE.fullmatch(row.recorded_at):
-            raise IntegrityError(
-                f"recorded_at {row.recorded_at!r} is not in the stored form "
-                "YYYY-MM-DDTHH:MM:SS.ffffffZ",
-                position=position,
-            )
-        if row.recorded_at < last:
-            raise IntegrityError("recorded_at goes backwards", position=position)
-        try:
-            _parse_recorded(row.recorded_at)
-            expected = chain_hash(
-                previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data
-            )
-        except (ValueError, TypeError) as exc:  # an impossible date, text UTF-8 cannot hold
-            raise IntegrityError(f"the record cannot be read: {exc}", position=position) from None
-        if expected != row.hash:
-            raise IntegrityError(
-                "hash does not match: the record or one before it was changed", position=position
-            )
-        previous, last = row.hash, row.recorded_at
-        yield row
-
-
-def verify_store(store: Store, *, head_hash: str | None = None) -> str:
-    """Check positions, recorded_at order and the hash chain of every record in `store`.
-
-    Works on the stored columns alone (nothing is decoded), so it also checks a log whose
-    events no longer decode. Raise `IntegrityError` naming the first bad position. With
-    `head_hash` (a `Timeline.head_hash` published earlier), also raise if no record carries it:
-    the log was truncated or rewritten. Return the current head hash.
-    """
-    previous, position = GENESIS, 0
-    seen_published = head_hash is None
-    for row in checked_rows(store.read()):
-        position = row.position
-        previous = row.hash
-        seen_published = seen_published or row.hash == head_hash
-    if not seen_published:
-        raise IntegrityError(
-            f"the published head hash {head_hash} is not in the log: it was truncated or "
-            f"rewritten (head is now position {position})",
-            position=position,
-        )
-    return previous
 
 
 def _changes(projection: Projection[Any], before: Any, after: Any) -> Changes:

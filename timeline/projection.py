@@ -8,16 +8,41 @@ A projection may also define ``diff(before, after)`` returning a list of changes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Iterable, Iterator
+from typing import (
+    Any,
+    ClassVar,
+    Generic,
+    Literal,
+    Protocol,
+    TypeVar,
+    cast,
+    overload,
+    runtime_checkable,
+)
 
 import attrs
 
+from timeline import _html
 from timeline.events import Event
 
-__all__ = ["Change", "Changes", "Projection", "Reducer", "StateChanged", "fold", "on"]
+__all__ = [
+    "Change",
+    "Changes",
+    "EventChanged",
+    "Happened",
+    "HappenedProjection",
+    "Projection",
+    "Reducer",
+    "StateChanged",
+    "evolver",
+    "fold",
+    "on",
+]
 
 S = TypeVar("S")
+T = TypeVar("T")
+E = TypeVar("E", bound=Event)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -59,9 +84,7 @@ class Changes(list[Change]):
         return "\n".join(str(change) for change in self)
 
     def _repr_html_(self) -> str:
-        from timeline.notebook import changes_html
-
-        return changes_html(self)
+        return _html.table(["change"], [(str(change),) for change in self])
 
 
 def fold(projection: Projection[S], events: Iterable[Event], state: S | None = None) -> S:
@@ -71,6 +94,40 @@ def fold(projection: Projection[S], events: Iterable[Event], state: S | None = N
     for ev in events:
         current = apply(current, ev)
     return current
+
+
+_UNSET: Any = object()
+
+
+def evolver(cls: type[T]) -> Callable[..., T]:
+    """A fast `attrs.evolve` for one attrs class, for a projection's hot path.
+
+    ``attrs.evolve`` looks the fields up on every call; the function returned here is generated
+    once from `cls`'s fields (as attrs generates ``__init__``), takes the same keyword
+    arguments (the fields' init aliases) and raises `TypeError` for any other.
+
+    >>> @attrs.frozen
+    ... class Pair:
+    ...     left: int
+    ...     _right: int = 0
+    >>> evolve = evolver(Pair)
+    >>> evolve(Pair(1, 2), right=5)
+    Pair(left=1, _right=5)
+    """
+    fields = [a for a in attrs.fields(cast("type[attrs.AttrsInstance]", cls)) if a.init]
+    for a in fields:
+        if not a.alias.isidentifier() or not a.name.isidentifier():  # pragma: no cover
+            raise TypeError(f"{cls.__qualname__}.{a.name} is not an identifier")
+    params = ", ".join(f"{a.alias}=_UNSET" for a in fields)
+    args = ", ".join(
+        f"{a.alias}=state.{a.name} if {a.alias} is _UNSET else {a.alias}" for a in fields
+    )
+    source = f"def evolve(state, *, {params}):\n    return cls({args})\n"
+    namespace: dict[str, Any] = {"cls": cls, "_UNSET": _UNSET}
+    exec(compile(source, f"<evolver {cls.__qualname__}>", "exec"), namespace)  # noqa: S102 - built from attrs fields
+    made: Callable[..., T] = namespace["evolve"]
+    made.__doc__ = f"`attrs.evolve` for {cls.__qualname__}."
+    return made
 
 
 def on(*types: type[Event]) -> Callable[[F], F]:
@@ -97,6 +154,12 @@ class Reducer(Generic[S]):
             @timeline.on(MilestoneReached)
             def reached(self, state: tuple[str, ...], event: MilestoneReached) -> tuple[str, ...]:
                 return (*state, event.name)
+
+    Two reducers of the same class with the same attributes are equal (and hash alike), so a
+    new instance of your projection finds the checkpoints an earlier one left: no hand-written
+    ``__eq__`` or ``__hash__`` is needed. A reducer whose attributes change what `apply` does
+    must keep them as attributes (not in closures), so that different settings never share
+    checkpoints.
     """
 
     _handlers: ClassVar[dict[type, str | None]] = {}
@@ -109,6 +172,14 @@ class Reducer(Generic[S]):
                 for type_ in getattr(member, "__timeline_handles__", ()):
                     handlers[type_] = name
         cls._handlers = handlers
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self is other or vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
 
     def initial(self) -> S:
         raise NotImplementedError(f"{type(self).__name__} must define initial()")
@@ -126,3 +197,125 @@ class Reducer(Generic[S]):
             return state
         result: S = getattr(self, name)(state, event)
         return result
+
+
+_Cons = tuple[Event, "_Cons"] | None
+
+
+class Happened:
+    """What had happened: the effective events folded so far, in valid-time order.
+
+    The state of `HappenedProjection`, the projection a timeline uses when it is given none.
+    Immutable; successive states share their structure, so folding stays linear. Iterate it,
+    take its ``len``, index it, or pick the events of one type with `of_type`.
+    """
+
+    __slots__ = ("_cons", "_count", "_tuple")
+
+    def __init__(self, cons: _Cons = None, count: int = 0) -> None:
+        self._cons = cons
+        self._count = count
+        self._tuple: tuple[Event, ...] | None = None
+
+    def then(self, event: Event) -> Happened:
+        """This state with `event` after the others."""
+        return Happened((event, self._cons), self._count + 1)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event, in valid-time order."""
+        if self._tuple is None:
+            items: list[Event] = []
+            cons = self._cons
+            while cons is not None:
+                items.append(cons[0])
+                cons = cons[1]
+            self._tuple = tuple(reversed(items))
+        return self._tuple
+
+    def of_type(self, kind: type[E]) -> tuple[E, ...]:
+        """The events that are instances of `kind`, in valid-time order."""
+        return tuple(ev for ev in self.events if isinstance(ev, kind))
+
+    @property
+    def last(self) -> Event | None:
+        """The latest event in valid-time order, or None."""
+        return self._cons[0] if self._cons is not None else None
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Event, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | tuple[Event, ...]:
+        return self.events[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Happened):
+            return NotImplemented
+        return self is other or (self._count == other._count and self.events == other.events)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        last = self.last
+        tail = f", last={last.event_type} {last.id!r} ({last.occurred})" if last else ""
+        return f"<Happened {self._count} events{tail}>"
+
+    def _repr_html_(self) -> str:
+        return _html.events_table(self.events, caption=f"{self._count} events")
+
+
+@attrs.frozen
+class EventChanged:
+    """One event that appeared, disappeared or changed between two `Happened` states."""
+
+    kind: Literal["added", "removed", "changed"]
+    event: Event
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.event.event_type} {self.event.id!r} ({self.event.occurred})"
+
+
+class HappenedProjection:
+    """The generic projection: the state is `Happened`, the events that had occurred.
+
+    ``timeline.open()`` uses it when no projection is given; a domain such as
+    `timeline.support` supplies its own.
+    """
+
+    def initial(self) -> Happened:
+        """No event yet."""
+        return Happened()
+
+    def apply(self, state: Happened, event: Event) -> Happened:
+        """`state` with `event` after the others."""
+        return state.then(event)
+
+    def diff(self, before: Happened, after: Happened) -> list[EventChanged]:
+        """Events added, removed or changed (by id) from `before` to `after`."""
+        old = {ev.id: ev for ev in before}
+        new = {ev.id: ev for ev in after}
+        changes = [EventChanged("removed", ev) for id_, ev in old.items() if id_ not in new]
+        for id_, ev in new.items():
+            if id_ not in old:
+                changes.append(EventChanged("added", ev))
+            elif old[id_] != ev:
+                changes.append(EventChanged("changed", ev))
+        return changes
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        return "HappenedProjection()"

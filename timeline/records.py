@@ -8,15 +8,26 @@ A stored record is (position, recorded_at, type, version, id, data, hash). Its h
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 from typing import Final, NamedTuple
 
 import attrs
 import pendulum
 
+from timeline.errors import TimeError
 from timeline.events import Event, MetaEvent
+from timeline.when import _from_us, _to_us, fixed_utc_text
 
-__all__ = ["GENESIS", "Record", "StoredRecord", "chain_hash"]
+__all__ = [
+    "GENESIS",
+    "Record",
+    "StoredRecord",
+    "chain_hash",
+    "parse_recorded",
+    "recorded_text",
+]
 
 GENESIS: Final = "0" * 64
 
@@ -63,3 +74,24 @@ class Record:
     event: Event | MetaEvent
     hash: str
     """SHA-256 over the previous record's hash and this record (hex)."""
+
+
+def recorded_text(moment: dt.datetime) -> str:
+    """Fixed-width UTC text of a `recorded_at`, as stored (so text order is time order).
+
+    >>> import datetime as dt
+    >>> recorded_text(dt.datetime(2025, 3, 6, 12, tzinfo=dt.UTC))
+    '2025-03-06T12:00:00.000000Z'
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise TimeError(
+            f"recorded_at {moment.isoformat()} is naive; give a UTC offset", value=moment
+        )
+    return fixed_utc_text(moment)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_recorded(text: str) -> tuple[int, pendulum.DateTime]:
+    """A stored `recorded_at` text as (microseconds since the epoch, UTC DateTime)."""
+    us = _to_us(dt.datetime.fromisoformat(text))
+    return us, _from_us(us)

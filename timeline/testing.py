@@ -1,6 +1,7 @@
 """Tools for testing code built on `timeline` (needs the ``test`` extra: pytest, hypothesis).
 
-* Hypothesis strategies: `whens`, `moneys`, `support_events`.
+* Hypothesis strategies: `whens`, `moneys`, `texts`, `sources`, `ids` (the support domain's
+  events are in `timeline.support.testing`).
 * `StoreContract`: the test suite every `Store` must pass. Subclass it in a test module and
   give it a ``make_store`` fixture returning a fresh, empty store::
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from hypothesis import strategies as st
@@ -23,11 +23,10 @@ from hypothesis import strategies as st
 from timeline.errors import ConcurrencyError, DuplicateEventId
 from timeline.records import GENESIS, StoredRecord, chain_hash
 from timeline.stores import Head, Store
-from timeline.support import events as se
-from timeline.values import Money, Person, Source
+from timeline.values import Money, Source
 from timeline.when import When
 
-__all__ = ["FrozenClock", "StoreContract", "moneys", "support_events", "whens"]
+__all__ = ["FrozenClock", "StoreContract", "ids", "moneys", "sources", "texts", "whens"]
 
 
 class FrozenClock:
@@ -43,9 +42,6 @@ class FrozenClock:
         """Move the clock forward by ``datetime.timedelta(**delta)``."""
         self.now += dt.timedelta(**delta)
         return self.now
-
-
-_ACTORS = ("US", "GB", "FR", "DE", "UA", "RU", "PL", "EU", "NATO")
 
 
 @st.composite
@@ -94,122 +90,16 @@ def moneys(currencies: tuple[str, ...] = ("GBP", "EUR", "USD")) -> st.SearchStra
     )
 
 
-_text = st.text(
+texts = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30
 )
-_actors = st.sampled_from(_ACTORS)
-_people = st.lists(
-    st.builds(Person, name=_text, role=st.none() | _text, actor=st.none() | _actors), max_size=2
-).map(tuple)
-_sources = st.none() | st.builds(
-    Source, title=st.none() | _text, quote=st.none() | _text, published=st.none() | whens()
+"""Short printable text, any script (no surrogates, no control characters)."""
+sources = st.none() | st.builds(
+    Source, title=st.none() | texts, quote=st.none() | texts, published=st.none() | whens()
 )
-_ids = st.uuids().map(str)
-
-
-def support_events(occurred: st.SearchStrategy[When] | None = None) -> st.SearchStrategy[Any]:
-    """Any support event with random (valid) fields."""
-    common: dict[str, Any] = {
-        "id": _ids,
-        "occurred": occurred if occurred is not None else whens(),
-        "source": _sources,
-    }
-    loan_keys = st.sampled_from(["loan-a", "loan-b", "loan-c"])
-    return st.one_of(
-        st.builds(
-            se.AidPaused,
-            **common,
-            provider=_actors,
-            recipient=st.just("UA"),
-            channel=st.sampled_from(se.Channel),
-            scope=st.none() | _text,
-            people=_people,
-        ),
-        st.builds(
-            se.AidResumed,
-            **common,
-            provider=_actors,
-            recipient=st.just("UA"),
-            channel=st.sampled_from(se.Channel),
-        ),
-        st.builds(
-            se.LoanAnnounced,
-            **common,
-            loan=loan_keys,
-            lender=_actors,
-            borrower=st.just("UA"),
-            amount=moneys(),
-            stage=st.sampled_from(se.LoanStage),
-            tranches=st.lists(moneys(), max_size=3).map(tuple),
-            backing=st.none() | _text,
-        ),
-        st.builds(
-            se.LoanDisbursed,
-            **common,
-            loan=loan_keys,
-            lender=_actors,
-            borrower=st.just("UA"),
-            amount=moneys(),
-            tranche=st.none() | st.integers(1, 5),
-        ),
-        st.builds(
-            se.DealSigned,
-            **common,
-            buyer=_actors,
-            supplier=_text,
-            beneficiary=st.just("UA"),
-            amount=moneys(),
-            items=st.lists(_text, max_size=2).map(tuple),
-            delivery=st.none() | whens(),
-        ),
-        st.builds(
-            se.TalksHeld,
-            **common,
-            host=_actors,
-            topic=_text,
-            participants=st.lists(_actors, max_size=3).map(tuple),
-            participant_count=st.none() | st.integers(0, 50),
-            count_approximate=st.booleans(),
-        ),
-        st.builds(
-            se.CoalitionLaunched,
-            **common,
-            coalition=st.sampled_from(["c1", "c2"]),
-            name=_text,
-            leads=st.lists(_actors, min_size=1, max_size=2).map(tuple),
-            purpose=_text,
-        ),
-        st.builds(
-            se.TroopsPledged,
-            **common,
-            coalition=st.sampled_from(["c1", "c2"]),
-            actor=_actors,
-            troops=st.none() | st.integers(0, 10_000),
-        ),
-        st.builds(
-            se.StatementMade,
-            **common,
-            speaker=st.builds(Person, name=_text),
-            actor=_actors,
-            subject=st.sampled_from(["troops", "aid", "peace"]),
-            stance=st.sampled_from(se.Stance),
-            quote=st.none() | _text,
-        ),
-        st.builds(
-            se.SpendingAnnounced,
-            **common,
-            actor=_actors,
-            amount=moneys(),
-            programme=_text,
-        ),
-        st.builds(
-            se.MeetingHeld,
-            **common,
-            actors=st.lists(_actors, min_size=1, max_size=3).map(tuple),
-            topic=_text,
-            tone=st.none() | _text,
-        ),
-    )
+"""A `Source` or None."""
+ids = st.uuids().map(str)
+"""Event ids."""
 
 
 def _rows(

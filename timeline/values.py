@@ -1,4 +1,4 @@
-"""Value objects that events carry: `Money`, `Source`, actor codes and `Person`."""
+"""Value objects that events of any domain carry: `Money` and `Source`."""
 
 from __future__ import annotations
 
@@ -8,19 +8,11 @@ from typing import Any, Final
 
 import attrs
 
-from timeline._codes import COUNTRIES, CURRENCIES, ORGANISATIONS
+from timeline._codes import CURRENCIES
 from timeline.errors import CurrencyMismatch, InvalidValue, UnknownCurrency
 from timeline.when import When, to_when
 
-__all__ = [
-    "ORGANISATIONS",
-    "Money",
-    "Person",
-    "Source",
-    "actor_code",
-    "currency_code",
-    "optional_when",
-]
+__all__ = ["Money", "Source", "currency_code", "optional_when"]
 
 _SYMBOLS: Final = {"£": "GBP", "$": "USD", "€": "EUR", "¥": "JPY", "₴": "UAH", "₽": "RUB"}
 _SCALES: Final = {
@@ -64,20 +56,6 @@ def currency_code(code: str) -> str:
     return code
 
 
-def actor_code(code: str) -> str:
-    """Return `code` if it names an actor: ISO 3166-1 alpha-2 country or an organisation code.
-
-    The organisation codes are `ORGANISATIONS` (EU, NATO, G7, UN, IMF, …).
-    """
-    if not isinstance(code, str) or (code not in COUNTRIES and code not in ORGANISATIONS):
-        raise InvalidValue(
-            f"{code!r} is not an ISO 3166-1 alpha-2 country code or a known organisation "
-            f"({', '.join(sorted(ORGANISATIONS))})",
-            field="actor",
-        )
-    return code
-
-
 def _to_decimal(value: Decimal | int | str) -> Decimal:
     if isinstance(value, (bool, float)):
         raise InvalidValue(
@@ -107,14 +85,6 @@ def _optional_text(_instance: object, attribute: attrs.Attribute[Any], value: ob
     if value is not None and not isinstance(value, str):
         raise InvalidValue(
             f"{attribute.name} must be text or None, not {type(value).__name__} {value!r}",
-            field=attribute.name,
-        )
-
-
-def _text(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise InvalidValue(
-            f"{attribute.name} must be text, not {type(value).__name__} {value!r}",
             field=attribute.name,
         )
 
@@ -206,17 +176,3 @@ class Source:
     url: str | None = attrs.field(default=None, validator=_optional_text)
     published: When | None = attrs.field(default=None, converter=optional_when)
     quote: str | None = attrs.field(default=None, validator=_optional_text)
-
-
-@attrs.frozen(kw_only=True)
-class Person:
-    """A named person acting for an actor: ``Person(name="Sergei Lavrov", role="Foreign Minister", actor="RU")``."""
-
-    name: str = attrs.field(validator=_text)
-    role: str | None = attrs.field(default=None, validator=_optional_text)
-    actor: str | None = attrs.field(default=None, validator=lambda _i, _a, v: _optional_actor(v))
-
-
-def _optional_actor(value: str | None) -> None:
-    if value is not None:
-        actor_code(value)

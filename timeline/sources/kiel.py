@@ -36,7 +36,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from timeline.errors import DataError
-from timeline.events import Event, Retraction, _guard_fields, event
+from timeline.events import Event, Retraction, abstract_event, event
 from timeline.log import Timeline
 from timeline.projection import Change, Reducer, on
 from timeline.support.events import Channel
@@ -81,7 +81,7 @@ _CHANNELS: Final = {
 Measure = Literal["allocation", "commitment"]
 
 
-@attrs.frozen(kw_only=True, field_transformer=_guard_fields)
+@abstract_event
 class KielActivity(Event):
     """One row of a Kiel release: a donor's aid of one type, valued in EUR by Kiel."""
 
@@ -505,12 +505,6 @@ class KielProjection(Reducer[KielState]):
         sums[key] = sums.get(key, Decimal(0)) + delta
         return KielState(sums)
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
     def diff(self, before: KielState, after: KielState) -> list[Change]:
         """Per donor and measure, the totals that changed."""
         changes: list[Change] = []
@@ -553,9 +547,9 @@ def monthly_series(
     end: str | None = None,
 ) -> Any:
     """Cumulative EUR per donor at the end of each month, as a pandas DataFrame (extra notebook)."""
-    from timeline.notebook import _require
+    from timeline.notebook import require
 
-    pd = _require("pandas")
+    pd = require("pandas")
     projection = KielProjection()
     last = end or max(
         (str(e.occurred.latest.date())[:7] for e in tl.events(known_at=known_at)), default=start

@@ -4,16 +4,20 @@
   the rows that continue the chain from that head, and writes them all or nothing;
 * positions are 1, 2, 3, … without gaps; records are never updated or deleted;
 * `read(after)` yields the records after a position, in log order.
+
+A store may also offer `wait` (the `Waits` protocol): block until a record after a position is
+committed. `Timeline.follow` uses it when it is there (PostgreSQL: LISTEN/NOTIFY; memory: a
+condition variable) and polls otherwise (SQLite).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from timeline.records import GENESIS, StoredRecord
 
-__all__ = ["Build", "Head", "Store"]
+__all__ = ["Build", "Head", "Store", "Waits"]
 
 
 class Head(NamedTuple):
@@ -50,4 +54,14 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the storage; the store cannot be used afterwards."""
+        ...
+
+
+@runtime_checkable
+class Waits(Protocol):
+    """The optional capability of a store that can wait for new records without polling."""
+
+    def wait(self, after: int, timeout: float) -> bool:
+        """Block until a record after position `after` is committed, or `timeout` seconds pass;
+        return whether one is there."""
         ...

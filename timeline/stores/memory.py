@@ -18,7 +18,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._rows: list[StoredRecord] = []
         self._ids: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     @property
     def location(self) -> str:
@@ -50,7 +50,13 @@ class MemoryStore:
                 seen.add(id_)
             self._rows.extend(rows)
             self._ids.update(ids)
+            self._lock.notify_all()
             return rows
+
+    def wait(self, after: int, timeout: float) -> bool:
+        """Block until a record after `after` is appended (by any thread) or `timeout` passes."""
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self._rows) > after, timeout=timeout)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,4 +1,4 @@
-"""A log shared on a PostgreSQL server (psycopg 3; extra ``timeline[postgres]``).
+"""A log shared on a PostgreSQL server (psycopg 3; extra ``timeline-asof[postgres]``).
 
 The same contract as SQLite: one transaction per batch, ``expected_position`` checked after taking
 the log's write lock inside that transaction, triggers that refuse UPDATE, DELETE and TRUNCATE, a
@@ -32,7 +32,7 @@ def _psycopg() -> Any:
         import psycopg
     except ModuleNotFoundError as exc:
         raise ModuleNotFoundError(
-            "psycopg is needed for PostgreSQL logs; pip install 'timeline[postgres]'"
+            "psycopg is needed for PostgreSQL logs; pip install 'timeline-asof[postgres]'"
         ) from exc
     return psycopg
 

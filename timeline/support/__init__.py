@@ -1,5 +1,10 @@
-"""The support-for-Ukraine domain: its event catalogue and the `SupportState` projection."""
+"""The support-for-Ukraine domain: its event catalogue, the `SupportState` projection, its seed.
 
+`open` and `load_seed` are the domain's short ways in: a timeline whose default projection is
+`SupportProjection`, so ``state_at`` answers with a `SupportState`.
+"""
+
+from timeline.support.actors import ORGANISATIONS, Person, actor_code
 from timeline.support.events import (
     AidPaused,
     AidResumed,
@@ -16,6 +21,7 @@ from timeline.support.events import (
     TalksHeld,
     TroopsPledged,
 )
+from timeline.support.seed import fill, load_seed, open  # noqa: A004 - support.open mirrors timeline.open
 from timeline.support.state import (
     AidChanged,
     AidStatus,
@@ -32,6 +38,7 @@ from timeline.support.state import (
 )
 
 __all__ = [
+    "ORGANISATIONS",
     "AidChanged",
     "AidPaused",
     "AidResumed",
@@ -48,6 +55,7 @@ __all__ = [
     "LoanStage",
     "MeetingHeld",
     "Pause",
+    "Person",
     "Position",
     "PositionChanged",
     "SpendingAnnounced",
@@ -58,4 +66,8 @@ __all__ = [
     "TalksHeld",
     "TroopPledge",
     "TroopsPledged",
+    "actor_code",
+    "fill",
+    "load_seed",
+    "open",
 ]

@@ -1,7 +1,7 @@
 """The event catalogue of support for Ukraine.
 
 Actors are ISO 3166-1 alpha-2 codes (``US``, ``GB``, ``UA``, ``RU``…) or the organisation codes
-in `timeline.values.ORGANISATIONS` (``EU``, ``NATO``, ``G7``…); people are `Person` values.
+in `timeline.support.actors.ORGANISATIONS` (``EU``, ``NATO``, ``G7``…); people are `Person` values.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 import attrs
 
 from timeline.events import Event, event
-from timeline.values import Money, Person, actor_code, optional_when
+from timeline.support.actors import Person, actor_code
+from timeline.values import Money, optional_when
 from timeline.when import When
 
 __all__ = [

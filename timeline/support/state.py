@@ -15,7 +15,9 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from timeline.projection import Change, Reducer, on
+from timeline.projection import Change, Reducer, evolver, on
+from timeline.support import notebook
+from timeline.support.actors import Person
 from timeline.support.events import (
     AidPaused,
     AidResumed,
@@ -32,7 +34,7 @@ from timeline.support.events import (
     TalksHeld,
     TroopsPledged,
 )
-from timeline.values import Money, Person
+from timeline.values import Money
 from timeline.when import When
 
 __all__ = [
@@ -280,15 +282,11 @@ class SupportState:
         )
 
     def to_pandas(self) -> Any:
-        """The commitments as a pandas DataFrame (extra ``timeline[notebook]``)."""
-        from timeline.notebook import state_frame
-
-        return state_frame(self)
+        """The commitments as a pandas DataFrame (extra ``timeline-asof[notebook]``)."""
+        return notebook.state_frame(self)
 
     def _repr_html_(self) -> str:
-        from timeline.notebook import state_html
-
-        return state_html(self)
+        return notebook.state_html(self)
 
     def __repr__(self) -> str:
         aid = ", ".join(f"{s.provider} {s.channel.value}: {s.status}" for s in self._aid.values())
@@ -303,19 +301,7 @@ class SupportState:
         )
 
 
-def _evolve(state: SupportState, **changes: Any) -> SupportState:
-    """`attrs.evolve` for the hot path: the fields are known, so skip the introspection."""
-    get = changes.get
-    return SupportState(
-        aid=get("aid", state._aid),
-        aid_log=get("aid_log", state._aid_log),
-        commitments=get("commitments", state._commitments),
-        disbursed=get("disbursed", state._disbursed),
-        coalitions=get("coalitions", state._coalitions),
-        talks=get("talks", state._talks),
-        meetings=get("meetings", state._meetings),
-        positions=get("positions", state._positions),
-    )
+_evolve = evolver(SupportState)
 
 
 def _describe(ev: LoanAnnounced | DealSigned | SpendingAnnounced) -> str:
@@ -332,12 +318,6 @@ class SupportProjection(Reducer[SupportState]):
 
     def initial(self) -> SupportState:
         return SupportState()
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
 
     @on(AidPaused, AidResumed)
     def _aid(self, state: SupportState, ev: AidPaused | AidResumed) -> SupportState:

@@ -1,4 +1,4 @@
-"""`load_seed`: the seed article's timeline (and its sourced follow-ups), in memory.
+"""`open` and `load_seed`: timelines of the support domain, and the seed article's events.
 
 The seed files are TOML, one batch per file: ``recorded_at`` (when the log learns the batch),
 an optional default ``[source]``, and ``[[events]]`` tables in the export format of the codec
@@ -9,23 +9,29 @@ installed.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
+from timeline._open import open as open_timeline
 from timeline.codec import decode
 from timeline.errors import DataError, TimelineError
 from timeline.events import Event, event_class
 from timeline.log import Clock, Timeline
+from timeline.stores import Store
+from timeline.stores.sqlite import Durability
+from timeline.support.state import SupportProjection, SupportState
 from timeline.when import to_when
 
-__all__ = ["SeedBatch", "load_seed", "read_seed_file", "seed_batches", "seed_dir"]
+__all__ = ["SeedBatch", "fill", "load_seed", "open", "read_seed_file", "seed_batches", "seed_dir"]
 
 ARTICLE = "article.toml"
+TL = TypeVar("TL", bound=Timeline[Any])
 
 
 @attrs.frozen
@@ -42,7 +48,7 @@ def seed_dir() -> Path:
     packaged = Path(str(resources.files("timeline"))) / "seeds"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "seeds"
+    return Path(__file__).resolve().parents[2] / "seeds"
 
 
 def read_seed_file(path: Path) -> SeedBatch:
@@ -92,19 +98,47 @@ def seed_batches(*, follow_ups: bool = True) -> Iterator[SeedBatch]:
     yield from batches
 
 
-def fill(tl: Timeline[Any], *, follow_ups: bool = True) -> Timeline[Any]:
+def fill(tl: TL, *, follow_ups: bool = True) -> TL:
     """Append the seed batches to `tl`, each at its own `recorded_at`."""
     for batch in seed_batches(follow_ups=follow_ups):
         tl.append(*batch.events, recorded_at=batch.recorded_at)
     return tl
 
 
-def load_seed(*, follow_ups: bool = True, clock: Clock | None = None) -> Timeline[Any]:
+def open(  # noqa: A001 - mirrors timeline.open
+    path: str | os.PathLike[str] | Store | None = None,
+    *,
+    clock: Clock | None = None,
+    durability: Durability = "full",
+    schema: str | None = None,
+    create: bool = True,
+) -> Timeline[SupportState]:
+    """`timeline.open` with `SupportProjection` as the default projection, so ``state_at``
+    answers with a `SupportState`.
+
+    >>> from timeline import support
+    >>> tl = support.open()
+    >>> tl.state_at("2025-03-04").aid_status("US", "military") is None
+    True
+    """
+    return open_timeline(
+        path,
+        projection=SupportProjection(),
+        clock=clock,
+        durability=durability,
+        schema=schema,
+        create=create,
+    )
+
+
+def load_seed(*, follow_ups: bool = True, clock: Clock | None = None) -> Timeline[SupportState]:
     """The seed article's timeline in memory, with `SupportState` as its projection.
 
     With `follow_ups` (the default) it also holds the dated context and follow-up files
     (the 11 March resumption, the loan tranches), each recorded on its own date.
-    """
-    from timeline._open import open as open_timeline
 
-    return fill(open_timeline(clock=clock), follow_ups=follow_ups)
+    >>> from timeline import support
+    >>> support.load_seed().state_at("2025-03-04").aid_status("US", "military")
+    'paused'
+    """
+    return fill(open(clock=clock), follow_ups=follow_ups)

@@ -1,0 +1,162 @@
+"""The support domain's tables, HTML and plots, registered with the generic notebook layer.
+
+Importing this module (the ``timeline.extensions`` entry point does, and so does
+`timeline.support`) adds an ``actors`` column to ``Timeline.to_pandas()``, shades pauses of
+aid on the events plot, and registers the ``"commitments"`` plot kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from timeline import _html, extensions
+from timeline.events import Event
+from timeline.notebook import finite_span, register_overlay, require
+
+if TYPE_CHECKING:  # pragma: no cover
+    from timeline.log import Timeline
+    from timeline.support.state import SupportState
+
+__all__ = ["actors", "plot_commitments", "shade_pauses", "state_frame", "state_html"]
+
+_ACTOR_FIELDS = (
+    "provider",
+    "recipient",
+    "lender",
+    "borrower",
+    "buyer",
+    "beneficiary",
+    "host",
+    "actor",
+    "leads",
+    "actors",
+    "participants",
+)
+
+
+def actors(ev: Event) -> str:
+    """The actor codes an event of the support catalogue names, in field order, once each."""
+    found: list[str] = []
+    for name in _ACTOR_FIELDS:
+        value = getattr(ev, name, None)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, tuple):
+            found.extend(v for v in value if isinstance(v, str))
+    return ", ".join(dict.fromkeys(found))
+
+
+def _actor_column(ev: Event) -> Mapping[str, object]:
+    return {"actors": actors(ev)}
+
+
+def state_frame(state: SupportState) -> Any:
+    """The commitments of a `SupportState`, one row each."""
+    pd = require("pandas")
+    rows = [
+        {
+            "id": c.id,
+            "provider": c.provider,
+            "recipient": c.recipient,
+            "kind": c.kind,
+            "amount": float(c.amount.amount),
+            "currency": c.amount.currency,
+            "approximate": c.amount.approximate,
+            "stage": c.stage.value if c.stage else None,
+            "occurred": str(c.occurred),
+            "disbursed": float(sum((m.amount for m in c.disbursed), Decimal(0))),
+            "description": c.description,
+        }
+        for c in state.commitments
+    ]
+    columns = [
+        "id",
+        "provider",
+        "recipient",
+        "kind",
+        "amount",
+        "currency",
+        "approximate",
+        "stage",
+        "occurred",
+        "disbursed",
+        "description",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def state_html(state: SupportState) -> str:
+    """A `SupportState` as HTML tables: aid, commitments, positions (no pandas needed)."""
+    aid = _html.table(
+        ["provider", "channel", "status", "since"],
+        [(s.provider, s.channel.value, s.status, s.since) for s in state.aid_statuses],
+    )
+    money = _html.table(
+        ["provider", "kind", "amount", "stage", "occurred"],
+        [
+            (c.provider, c.kind, c.amount, c.stage.value if c.stage else "", c.occurred)
+            for c in state.commitments
+        ],
+    )
+    positions = _html.table(
+        ["actor", "subject", "stance", "speaker", "quote"],
+        [
+            (p.actor, p.subject, p.stance.value, p.speaker.name, p.quote or "")
+            for subjects in state.positions.values()
+            for p in subjects.values()
+        ],
+    )
+    return f"<h4>Aid</h4>{aid}<h4>Commitments</h4>{money}<h4>Positions</h4>{positions}"
+
+
+def shade_pauses(tl: Timeline[Any], ax: Any, known_at: Any, last: Any) -> None:
+    """Shade each pause of aid the log knows of (an overlay of the events plot)."""
+    from timeline.support.state import SupportProjection
+
+    state = tl.state_at(last, known_at=known_at, projection=SupportProjection())
+    for pause in state.pauses():
+        end = pause.end.latest if pause.end else last
+        ax.axvspan(
+            pause.start.earliest,
+            end,
+            alpha=0.15,
+            color="tab:red",
+            label=f"{pause.provider} {pause.channel.value} aid paused",
+        )
+
+
+def plot_commitments(tl: Timeline[Any], *, ax: Any = None, known_at: Any = None) -> Any:
+    """Cumulative commitments per provider over valid time, a step line per (provider, currency)."""
+    from timeline.support.state import SupportProjection
+
+    plt = require("matplotlib.pyplot")
+    projection = SupportProjection()
+    events = tl.events(known_at=known_at)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    lo, hi = finite_span(events)
+    moments = sorted({min(max(e.occurred.earliest, lo), hi) for e in events})
+    series: dict[tuple[str, str], list[float]] = {}
+    for index, moment in enumerate(moments):
+        state = tl.state_at(moment, known_at=known_at, projection=projection)
+        for c in state.commitments:
+            series.setdefault((c.provider, c.amount.currency), [0.0] * len(moments))
+        for key, values in series.items():
+            values[index] = float(state.totals(provider=key[0]).get(key[1], Decimal(0)))
+    for (provider, currency), values in sorted(series.items()):
+        ax.step(moments, values, where="post", label=f"{provider} ({currency})")
+    ax.set_yscale("symlog")
+    ax.set_xlabel("occurred (valid time)")
+    ax.set_ylabel("cumulative commitments (own currency)")
+    ax.set_title("Commitments per provider")
+    if series:
+        ax.legend(loc="upper left", fontsize="small")
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+extensions.register_columns(_actor_column)
+extensions.register_plot("commitments", plot_commitments)
+register_overlay(shade_pauses)
