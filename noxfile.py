@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import tempfile
+from pathlib import Path
 
 import nox
 
@@ -10,10 +13,11 @@ nox.options.error_on_external_run = True
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typing"]
 
-PYTHON = "3.11"
+PYTHONS = ["3.11", "3.12", "3.13"]
+"""The Pythons the classifiers claim; `tests` runs on each one found (CI has all three)."""
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The whole test suite with branch coverage (README and docs examples included)."""
     session.install("-e", ".[test,notebook]")
@@ -28,22 +32,23 @@ def tests(session: nox.Session) -> None:
     )
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def lint(session: nox.Session) -> None:
-    """ruff lint and format check."""
-    session.install("ruff>=0.6")
+    """ruff lint and format check, and the one-way layers (import-linter, pyproject.toml)."""
+    session.install("ruff>=0.6", "import-linter>=2.1", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package."""
+    """mypy --strict on the package, the tests and docs/typed_examples.py (with our plugin)."""
     session.install("-e", ".[test]", "mypy>=1.10")
     session.run("mypy")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the eventsourcing package (see benchmarks/README.md)."""
     session.install("-e", ".[bench]")
@@ -53,7 +58,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def reliability(session: nox.Session) -> None:
     """The long crash, concurrency, hostile-input and tamper run; prints the figures."""
     session.install("-e", ".[test]")
@@ -62,17 +67,38 @@ def reliability(session: nox.Session) -> None:
     session.run("pytest", "tests/test_reliability.py", "-p", "no:randomly", *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def docs(session: nox.Session) -> None:
     """Build the HTML docs with Sphinx + MyST; any warning is an error."""
     session.install("-e", ".[docs,test]")  # the API page documents timeline.testing too
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def notebook(session: nox.Session) -> None:
     """Execute docs/explore.ipynb top to bottom in a real Jupyter kernel."""
     session.install("-e", ".[notebook]", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29")
     session.env["MPLBACKEND"] = "Agg"
     session.run("python", "-m", "ipykernel", "install", "--user", "--name", "python3")
     session.run("python", "docs/run_notebook.py", "docs/explore.ipynb")
+
+
+@nox.session(python=False)
+def install(session: nox.Session) -> None:
+    """The README's first Quickstart command, run as written in a fresh clone (a new virtual
+    environment, ``pip install .``, the demo); then ``import timeline`` there must load neither
+    pandas nor the support domain."""
+    readme = Path("README.md").read_text(encoding="utf-8")
+    found = re.search(r"```console\n(.*?)\n", readme)
+    assert found, "README.md has no console block"
+    first = found.group(1)
+    check = (
+        "import sys, timeline; loaded = [m for m in sys.modules if m.startswith"
+        "(('pandas', 'matplotlib', 'timeline.support', 'timeline.sources'))]; "
+        "assert not loaded, loaded; print('import timeline loads only the core')"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        session.run("git", "clone", "-q", ".", tmp, external=True)
+        session.chdir(tmp)
+        session.run("bash", "-c", first, external=True)
+        session.run(".venv/bin/python", "-c", check, external=True)

@@ -19,9 +19,17 @@ class Mood(enum.Enum):
     TENSE = "tense"
 
 
+def _strip(value: str) -> str:
+    return value.strip()
+
+
+def _normalised(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 @attrs.frozen
 class Place:
-    name: str = attrs.field(converter=str.strip)
+    name: str = attrs.field(converter=_strip)
     country: str | None = None
 
 
@@ -34,7 +42,7 @@ def _short(_instance: object, _attribute: object, value: str) -> None:
 class Tagged(timeline.Event):
     """A tag normalised by a converter: what is stored is what a reader sees."""
 
-    tag: str = attrs.field(converter=lambda v: v.strip().lower() if isinstance(v, str) else v)
+    tag: str = attrs.field(converter=_normalised)
     weight: float = 1.0
     note: str = attrs.field(default="", validator=_short)
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import timeline
 from timeline.support import StatementMade
@@ -111,7 +111,7 @@ def race(path: str, writer: str, count: int) -> None:
     conflicts = 0
     for n in range(count):
 
-        def decide(current: timeline.Timeline[object], n: int = n) -> list[StatementMade]:
+        def decide(current: timeline.Timeline[Any], n: int = n) -> list[StatementMade]:
             nonlocal conflicts
             conflicts += 1
             return [event(f"w{writer}-{n}")]

@@ -45,7 +45,7 @@ def test_event_is_frozen_slotted_keyword_only() -> None:
         m.name = "x"  # type: ignore[misc]
     assert not hasattr(m, "__dict__")
     with pytest.raises(TypeError):
-        Milestone("2025-03", "kick-off")  # type: ignore[misc]
+        Milestone("2025-03", "kick-off")  # type: ignore[call-arg]
     assert m.occurred == timeline.When.parse("2025-03")
     assert len(m.id) == 36
 

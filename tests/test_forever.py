@@ -60,8 +60,12 @@ def in_new_process(path: Path) -> list[Any]:
     return result
 
 
+def _shout(value: str) -> str:
+    return value + "!"
+
+
 def say(subject: str, *, occurred: str = "2025", id: str | None = None) -> StatementMade:  # noqa: A002
-    extra = {"id": id} if id else {}
+    extra: dict[str, Any] = {"id": id} if id else {}
     return StatementMade(
         occurred=occurred,
         speaker=Person(name="A"),
@@ -117,12 +121,12 @@ def test_1_an_exported_line_without_id_is_refused(tmp_path: Path) -> None:
         )
         line = {
             "position": 1,
-            "recorded_at": timeline.log.recorded_text(record.recorded_at),
+            "recorded_at": timeline.records.recorded_text(record.recorded_at),
             **PAUSE,
         }
         data = json.dumps(PAUSE["data"], sort_keys=True, separators=(",", ":"))
         line["hash"] = timeline.records.chain_hash(
-            timeline.records.GENESIS, 1, line["recorded_at"], "aid.paused", 1, "x", data
+            timeline.records.GENESIS, 1, str(line["recorded_at"]), "aid.paused", 1, "x", data
         )
     with pytest.raises(DataError, match=r"line 1: .*does not decode to the same event twice"):
         timeline.import_jsonl(write_lines(tmp_path / "in.jsonl", line), into=timeline.open())
@@ -191,7 +195,7 @@ def test_3_verify_refuses_a_recorded_at_that_is_not_fixed_width(tmp_path: Path) 
     raw.close()
     store = timeline.stores.sqlite.SQLiteStore(path)
     with pytest.raises(IntegrityError, match=r"position 1: recorded_at .* stored form"):
-        timeline.log.verify_store(store)
+        timeline.verify.verify_store(store)
     store.close()
 
 
@@ -200,8 +204,12 @@ def test_3_verify_refuses_a_recorded_at_that_is_not_fixed_width(tmp_path: Path) 
     "make",
     [
         lambda: AidPaused(
-            occurred="2025-03-03", provider="US", recipient="UA", channel="military", scope=3
-        ),  # type: ignore[arg-type]
+            occurred="2025-03-03",
+            provider="US",
+            recipient="UA",
+            channel="military",
+            scope=3,  # type: ignore[arg-type]
+        ),
         lambda: Source(title=5),  # type: ignore[arg-type]
         lambda: Money(1, "GBP", approximate="no"),  # type: ignore[arg-type]
         lambda: Person(name=None),  # type: ignore[arg-type]
@@ -225,6 +233,7 @@ def test_5_imported_data_is_stored_as_converted(tmp_path: Path) -> None:
     }
     with timeline.open(path) as tl:
         (record,) = timeline.import_jsonl(write_lines(tmp_path / "in.jsonl", line), into=tl)
+        assert isinstance(record.event, _user_events.Tagged)
         assert record.event.tag == "design"
     assert in_new_process(path)[0][1]["tag"] == "design"
     raw = sqlite3.connect(path)
@@ -235,7 +244,7 @@ def test_5_imported_data_is_stored_as_converted(tmp_path: Path) -> None:
 def test_5_a_converter_that_changes_its_own_output_is_refused_at_append() -> None:
     @timeline.event("test.shouting", version=1)
     class Shouting(timeline.Event):
-        text: str = attrs.field(converter=lambda v: v + "!")
+        text: str = attrs.field(converter=_shout)
 
     tl = timeline.open()
     with pytest.raises(InvalidEvent, match="text: 'hi!' would be read back as 'hi!!'"):
@@ -251,7 +260,9 @@ def test_5_rows_stored_unconverted_by_an_earlier_version_read_the_same_on_both_p
     data = '{"id":"t","note":"","occurred":"2025","source":null,"tag":"  DESIGN ","weight":1.0}'
     log_of_one_raw_row(path, "user.tagged", "t", data)
     with timeline.open(path) as tl:
-        assert tl.record("t").event.tag == "design"  # as the importing session saw it
+        assert (
+            getattr(tl.record("t").event, "tag", None) == "design"
+        )  # as the importing session saw it
 
 
 # 6 -------------------------------------------------------------------------------------------
@@ -540,7 +551,7 @@ def test_13_kiel_rows_split_as_csv_does_and_keep_their_physical_line(tmp_path: P
 def test_review_a_field_left_out_of_equality_is_still_checked() -> None:
     @timeline.event("test.eq-false", version=1)
     class Quiet(timeline.Event):
-        note: str = attrs.field(eq=False, converter=lambda s: s + "!")
+        note: str = attrs.field(eq=False, converter=_shout)
 
     tl = timeline.open()
     with pytest.raises(InvalidEvent, match="note"):

@@ -267,7 +267,7 @@ def test_verify_names_the_position_of_a_flipped_byte(db_path: Path, clock: Froze
     assert info.value.position == 4
     store = timeline.stores.sqlite.SQLiteStore(db_path)
     with pytest.raises(IntegrityError, match="position 4: hash does not match"):
-        timeline.log.verify_store(store)
+        timeline.verify.verify_store(store)
     store.close()
 
 
@@ -280,10 +280,10 @@ def test_verify_detects_removed_and_truncated_records(db_path: Path, clock: Froz
     raw.execute("DELETE FROM records WHERE position = 5")
     raw.commit()
     store = timeline.stores.sqlite.SQLiteStore(db_path)
-    tl = timeline.Timeline(store, projection=TEXTS)
-    tl.verify()  # the remaining chain is intact ...
+    reopened = timeline.Timeline(store, projection=TEXTS)
+    reopened.verify()  # the remaining chain is intact ...
     with pytest.raises(IntegrityError, match=r"published head hash .* is not in the log"):
-        tl.verify(head_hash=published)  # ... but the published head is gone
+        reopened.verify(head_hash=published)  # ... but the published head is gone
     raw.execute("DELETE FROM records WHERE position = 2")
     raw.commit()
     raw.close()

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import timeline
-from timeline import Correction, Event, Retraction, When, _index
+from timeline import Correction, Event, MetaEvent, Retraction, When, _index
 from timeline.projection import fold
 from timeline.support import SupportProjection
 from timeline.support.testing import support_events
@@ -69,11 +69,11 @@ def reference(
 @contextlib.contextmanager
 def small_checkpoints(every: int, bulk: int) -> Iterator[None]:
     saved = (_index.CHECKPOINT_EVERY, _index._BULK)
-    _index.CHECKPOINT_EVERY, _index._BULK = every, bulk
+    _index.CHECKPOINT_EVERY, _index._BULK = every, bulk  # type: ignore[misc]
     try:
         yield
     finally:
-        _index.CHECKPOINT_EVERY, _index._BULK = saved
+        _index.CHECKPOINT_EVERY, _index._BULK = saved  # type: ignore[misc]
 
 
 query_times = st.builds(
@@ -94,6 +94,7 @@ def logs(draw: st.DrawFn, events: st.SearchStrategy[Event]) -> list[list[tuple[d
         batch: list[tuple[dt.datetime, Any]] = []
         for _ in range(draw(st.integers(1, 8))):
             kind = draw(st.sampled_from(["event", "event", "event", "correct", "retract"]))
+            ev: Event | MetaEvent
             if kind == "event" or not originals:
                 ev = draw(events)
                 originals.append(ev.id)

@@ -146,7 +146,7 @@ def test_person_moved_with_a_deprecation_warning() -> None:
         person = timeline.Person
     assert person is timeline.support.Person
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        _ = timeline.nothing  # type: ignore[attr-defined]
+        _ = timeline.nothing
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,8 @@ def test_importing_a_layer_loads_nothing_above_it(
 
 def _load_make_api() -> Any:
     spec = importlib.util.spec_from_file_location("make_api", ROOT / "docs" / "make_api.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 import timeline
 from tests._writer import finish, read_line
 from timeline import DataError, IntegrityError, StoreError, TimelineError
-from timeline.log import verify_store
 from timeline.stores.sqlite import SQLiteStore
+from timeline.verify import verify_store
 
 SCALE = int(os.environ.get("RELIABILITY_SCALE", "1"))
 FIGURES: dict[str, int] = {}

@@ -135,7 +135,7 @@ def test_query_time_means_the_end_of_a_date() -> None:
 def test_when_is_immutable_and_only_made_by_parse() -> None:
     w = When.parse("2025-03-03")
     with pytest.raises(AttributeError):
-        w.text = "2025"  # type: ignore[misc]
+        w.text = "2025"
     with pytest.raises(AttributeError):
         del w.text
     with pytest.raises(TypeError):
