@@ -17,6 +17,7 @@ MODULES: list[tuple[str, str]] = [
     ("timeline", "The core: open a log, events, projections, times, money"),
     ("timeline.errors", "Errors: every exception the API raises on bad input"),
     ("timeline.support", "The support-for-Ukraine domain: its events, its state, its seed"),
+    ("timeline.support.actors", "Who acts in the support domain: countries, organisations, people"),
     ("timeline.sources.kiel", "Kiel Ukraine Support Tracker releases"),
     ("timeline.extensions", "How layers above the core plug in"),
     ("timeline.notebook", "Generic notebook helpers (extra: notebook)"),

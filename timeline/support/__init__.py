@@ -38,7 +38,6 @@ from timeline.support.state import (
 )
 
 __all__ = [
-    "ORGANISATIONS",
     "AidChanged",
     "AidPaused",
     "AidResumed",

@@ -264,6 +264,7 @@ COUNTRIES: Final = frozenset(
         "ZW",
     ]
 )
+"""The ISO 3166-1 alpha-2 codes officially assigned."""
 
 # Organisations and groups that act in the data, by the code we use for them.
 ORGANISATIONS: Final = {
@@ -277,6 +278,7 @@ ORGANISATIONS: Final = {
     "EIB": "European Investment Bank",
     "COALITION": "The UK/France-led 'coalition of the willing' (from 2 March 2025)",
 }
+"""Organisations and groups that act in the data: code → what it stands for."""
 
 
 def actor_code(code: str) -> str:
