@@ -4,7 +4,7 @@
 `SupportProjection`, so ``state_at`` answers with a `SupportState`.
 """
 
-from timeline.support.actors import ORGANISATIONS, Person, actor_code
+from timeline.support.actors import Person, actor_code
 from timeline.support.events import (
     AidPaused,
     AidResumed,
