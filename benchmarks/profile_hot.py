@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pyinstrument import Profiler
 
 import timeline
+import timeline.support
 from benchmarks.workloads import support_events
 
 N = 30_000
@@ -23,7 +24,7 @@ N = 30_000
 def main() -> None:
     events = support_events(N, random.Random(1))
     path = Path(tempfile.mkdtemp()) / "profile.db"
-    tl = timeline.open(path)
+    tl = timeline.support.open(path)
     profiler = Profiler(interval=0.0005)
     profiler.start()
     for start in range(0, N, 100):
@@ -33,7 +34,7 @@ def main() -> None:
     tl.close()
     profiler = Profiler(interval=0.0005)
     profiler.start()
-    timeline.open(path).close()
+    timeline.support.open(path).close()
     profiler.stop()
     print(profiler.output_text(unicode=False, color=False))
 

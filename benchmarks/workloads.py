@@ -84,6 +84,7 @@ def support_events(n: int, rng: random.Random) -> list[Any]:
 
 def run_timeline(n: int, workdir: Path) -> dict[str, float]:
     import timeline
+    import timeline.support
     from timeline.support import AidPaused
 
     rng = random.Random(n)
@@ -92,7 +93,7 @@ def run_timeline(n: int, workdir: Path) -> dict[str, float]:
     batches = [events[s : s + 100] for s in range(0, n, 100)]
 
     path = workdir / "b100.db"
-    tl = timeline.open(path)
+    tl = timeline.support.open(path)
     seconds, _ = _timed(
         lambda: [
             tl.append(*b, recorded_at=RECORDED_0 + dt.timedelta(minutes=k))
@@ -102,19 +103,19 @@ def run_timeline(n: int, workdir: Path) -> dict[str, float]:
     out["append, batches of 100 (events/s)"] = n / seconds
     tl.close()
 
-    one = timeline.open(workdir / "one.db")
+    one = timeline.support.open(workdir / "one.db")
     seconds, _ = _timed(lambda: one.append(*events))
     out["append, one batch (events/s)"] = n / seconds
     one.close()
 
     single_n = min(n, 2000)
-    single = timeline.open(workdir / "single.db")
+    single = timeline.support.open(workdir / "single.db")
     seconds, _ = _timed(lambda: [single.append(e) for e in events[:single_n]])
     out["append, one event per append (events/s)"] = single_n / seconds
     single.close()
 
     before = _rss_mb()
-    seconds, tl = _timed(lambda: timeline.open(path))
+    seconds, tl = _timed(lambda: timeline.support.open(path))
     out["open SQLite log, read + decode all (events/s)"] = n / seconds
     out["memory after open (bytes/event)"] = max(0.0, (_rss_mb() - before) * 1024 * 1024 / n)
 
@@ -131,7 +132,7 @@ def run_timeline(n: int, workdir: Path) -> dict[str, float]:
     seconds, _ = _timed(lambda: tl.state_at(end))
     out["fold default projection over all (events/s)"] = n / seconds
 
-    fresh = timeline.open(path)
+    fresh = timeline.support.open(path)
     t0 = dt.datetime(2022, 3, 1, tzinfo=UTC)
     moments = [t0 + dt.timedelta(minutes=rng.randrange(DAYS * 1440)) for _ in range(1000)]
     seconds, _ = _timed(lambda: fresh.state_at(moments[0]))
@@ -170,10 +171,11 @@ def _postgres(url: str, n: int, batches: list[list[Any]], out: dict[str, float])
     import psycopg
 
     import timeline
+    import timeline.support
 
     schema = f"bench_{os.getpid()}_{n}"
     try:
-        tl = timeline.open(url, schema=schema)
+        tl = timeline.support.open(url, schema=schema)
         seconds, _ = _timed(
             lambda: [
                 tl.append(*b, recorded_at=RECORDED_0 + dt.timedelta(minutes=k))
@@ -182,7 +184,7 @@ def _postgres(url: str, n: int, batches: list[list[Any]], out: dict[str, float])
         )
         out["PostgreSQL: append, batches of 100 (events/s)"] = n / seconds
         tl.close()
-        seconds, again = _timed(lambda: timeline.open(url, schema=schema))
+        seconds, again = _timed(lambda: timeline.support.open(url, schema=schema))
         out["PostgreSQL: open, read + decode all (events/s)"] = n / seconds
         again.close()
     finally:
@@ -192,6 +194,7 @@ def _postgres(url: str, n: int, batches: list[list[Any]], out: dict[str, float])
 
 def _kiel(rng: random.Random, out: dict[str, float]) -> None:
     import timeline
+    import timeline.support
     from timeline.sources.kiel import KielProjection, import_release
 
     r28 = (
