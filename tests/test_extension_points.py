@@ -4,6 +4,7 @@ generic `Happened` projection, the keyword-only query API, core HTML, the mypy p
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import textwrap
 import threading
 from pathlib import Path
@@ -237,3 +238,16 @@ def test_the_mypy_plugin_types_inherited_fields_and_converters(tmp_path: Path) -
     assert 'Argument "value" to "Length" has incompatible type "str"' in out
     assert "Unexpected keyword argument" not in out
     assert out.count("error:") == 2, out
+
+
+def test_the_typed_examples_run() -> None:
+    """docs/typed_examples.py is checked by mypy (nox -s typing) and must also be right."""
+    path = Path(__file__).resolve().parent.parent / "docs" / "typed_examples.py"
+    spec = importlib.util.spec_from_file_location("typed_examples", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.milestones() == ("draft",)
+    assert module.happened() == 1
+    assert module.paused() == "paused"
