@@ -111,8 +111,8 @@ def cmd_show(args: argparse.Namespace) -> None:
     at = _time(args.at, "--at")
     known = _time(args.known_at, "--known-at")
     assert at is not None
-    tl = _open(args.db)
-    print(format_state(tl.state_at(at, known_at=known), _title(at, known)))
+    with _open(args.db) as tl:
+        print(format_state(tl.state_at(at, known_at=known), _title(at, known)))
 
 
 def cmd_events(args: argparse.Namespace) -> None:
@@ -123,7 +123,8 @@ def cmd_events(args: argparse.Namespace) -> None:
     except UnknownEventType as exc:
         _stored_listing(args.db, exc)
         return
-    events = tl.events(at=end)
+    with tl:
+        events = tl.events(at=end)
     if start is not None:
         lo = to_when(start).earliest
         events = [e for e in events if e.occurred.latest >= lo]
@@ -216,8 +217,8 @@ def cmd_totals(args: argparse.Namespace) -> None:
     at = _time(args.at, "--at")
     known = _time(args.known_at, "--known-at")
     assert at is not None
-    tl = _open(args.db)
-    state = tl.state_at(at, known_at=known, projection=KielProjection())
+    with _open(args.db) as tl:
+        state = tl.state_at(at, known_at=known, projection=KielProjection())
     allocated = state.totals(args.by, measure="allocation")
     committed = state.totals(args.by, measure="commitment")
     keys = sorted(set(allocated) | set(committed), key=lambda k: -allocated.get(k, 0))
