@@ -17,7 +17,7 @@ class Milestone(timeline.Event):
     project: str
 
 
-@timeline.event("example.milestone-reached", version=1)
+@timeline.event("typed-example.milestone-reached", version=1)
 class MilestoneReached(Milestone):
     """A milestone was reached."""
 

@@ -8,11 +8,13 @@ import importlib.util
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
 import timeline
+import timeline.support
 from timeline import _html
 from timeline.errors import EventDefinitionError, UnknownEventType
 from timeline.projection import evolver
@@ -71,17 +73,74 @@ class Collect(timeline.Reducer[tuple[str, ...]]):
         return (*state, self.prefix + event.text)
 
 
-def test_reducers_are_equal_by_type_and_settings() -> None:
-    assert Collect() == Collect()
-    assert hash(Collect()) == hash(Collect())
-    assert Collect("a") != Collect("b")
-    assert Collect() != timeline.HappenedProjection()
+class Plain(timeline.Reducer[int]):
+    def initial(self) -> int:
+        return 0
+
+    @timeline.on(Note)
+    def noted(self, state: int, event: Note) -> int:
+        return state + 1
+
+
+class Slotted(timeline.Reducer[int]):
+    __slots__ = ("factor",)
+
+    def __init__(self, factor: int) -> None:
+        self.factor = factor
+
+    def initial(self) -> int:
+        return 0
+
+    @timeline.on(Note)
+    def noted(self, state: int, event: Note) -> int:
+        return state + self.factor
+
+
+class Unequal:
+    """An attribute like a numpy array: == does not give a bool."""
+
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("the truth value is ambiguous")
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class WithArray(Plain):
+    def __init__(self) -> None:
+        self.data = Unequal()
+
+
+class FirstN(timeline.HappenedProjection):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def apply(self, state: timeline.Happened, event: timeline.Event) -> timeline.Happened:
+        return state.then(event) if len(state) < self.limit else state
+
+
+def test_reducers_without_settings_are_equal_by_type() -> None:
+    assert Plain() == Plain()
+    assert hash(Plain()) == hash(Plain())
+    assert Plain() != timeline.HappenedProjection()
+    assert timeline.HappenedProjection() == timeline.HappenedProjection()
+
+
+def test_reducers_with_settings_never_share_checkpoints() -> None:
+    collect = Collect("x")
+    assert collect.__eq__(collect) is True
+    assert Collect("x") != Collect("x")
+    assert Slotted(1) != Slotted(1)
     tl = timeline.open()
     tl.append(*(Note(occurred=f"2025-03-{d:02d}", text=str(d)) for d in range(1, 29)))
-    assert tl.state_at("2025-03-02", projection=Collect("x")) == ("x1", "x2")
-    # a new instance with other settings must not reuse the first one's checkpoints
+    tl.append(*(Note(occurred="2025-03-28", text="x") for _ in range(40)))
+    assert tl.state_at("2025-03-02", projection=collect) == ("x1", "x2")
     assert tl.state_at("2025-03-02", projection=Collect("y")) == ("y1", "y2")
-    assert tl.state_at("2025-03-28", projection=Collect())[-1] == "28"
+    assert tl.state_at("2025-03-31", projection=Slotted(1)) == 68
+    assert tl.state_at("2025-03-31", projection=Slotted(100)) == 6800
+    assert tl.state_at("2025-03-31", projection=WithArray()) == 68
+    assert tl.state_at("2025-03-31", projection=WithArray()) == 68
+    assert len(tl.state_at("2025-03-31", projection=FirstN(40))) == 40
+    assert len(tl.state_at("2025-03-31", projection=FirstN(5))) == 5
 
 
 def test_evolver_is_attrs_evolve_without_the_lookups() -> None:
@@ -95,6 +154,20 @@ def test_evolver_is_attrs_evolve_without_the_lookups() -> None:
     assert evolve(Pair(1, 2)) == Pair(1, 2)
     with pytest.raises(TypeError):
         evolve(Pair(1, 2), middle=3)
+
+    @attrs.frozen
+    class Awkward:
+        state: int
+        cls: int
+
+    assert evolver(Awkward)(Awkward(1, 2), cls=3, state=4) == Awkward(4, 3)
+
+    @attrs.frozen
+    class Longer(Pair):
+        extra: int = 0
+
+    with pytest.raises(TypeError, match=r"makes .*Pair, not .*Longer"):
+        evolve(Longer(1, 2, 3), right=5)
 
 
 def test_waits_is_an_optional_capability(tmp_path: Path) -> None:
@@ -251,3 +324,104 @@ def test_the_typed_examples_run() -> None:
     assert module.milestones() == ("draft",)
     assert module.happened() == 1
     assert module.paused() == "paused"
+
+
+def test_a_timeline_shared_by_a_writer_and_a_follower_thread() -> None:
+    tl = timeline.open()
+    seen: list[int] = []
+    errors: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            for record in tl.follow(after=0, timeout=10):
+                seen.append(record.position)
+                if len(seen) == 300:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    for n in range(300):
+        tl.append(Note(occurred="2025", text=str(n)))
+    follower.join(timeout=30)
+    assert errors == []
+    assert seen == list(range(1, 301))
+    assert tl.head == 300
+
+
+def test_happened_pickles_and_copies_at_any_length() -> None:
+    import copy
+    import pickle
+
+    state = timeline.Happened.of(Note(occurred="2025", text=str(n)) for n in range(3000))
+    assert pickle.loads(pickle.dumps(state)) == state
+    assert copy.deepcopy(state) == state
+    assert len(copy.deepcopy(state)) == 3000
+
+
+def test_abstract_and_registered_classes_are_made_once() -> None:
+    with pytest.raises(EventDefinitionError, match="already an event class"):
+        timeline.abstract_event(Measured)
+    with pytest.raises(EventDefinitionError, match="already an event class"):
+        timeline.event("test.ext.measured", version=1)(Measured)
+
+
+def test_a_same_named_class_elsewhere_cannot_take_a_registered_name() -> None:
+    namespace: dict[str, Any] = {"timeline": timeline, "__name__": "elsewhere"}
+    code = (
+        "@timeline.event('test.ext.note', version=1)\nclass Note(timeline.Event):\n    room: str\n"
+    )
+    with pytest.raises(
+        ValueError, match=r"already registered to tests\.test_extension_points\.Note"
+    ):
+        exec(code, namespace)
+    assert timeline.events.event_class("test.ext.note") is Note
+
+
+def test_a_broken_extension_warns_and_the_others_still_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from timeline import extensions
+
+    fake = [
+        EntryPoint(name="broken", value="timeline_no_such_module", group=extensions.GROUP),
+        EntryPoint(name="notebook", value="timeline.notebook", group=extensions.GROUP),
+    ]
+    monkeypatch.setattr(extensions, "entry_points", lambda group: fake)
+    monkeypatch.setattr(extensions, "_loaded", [])
+    with pytest.warns(RuntimeWarning, match="'broken'"):
+        extensions.load()
+    assert "events" in extensions.plot_kinds()
+
+
+def test_using_the_notebook_layer_imports_no_domain() -> None:
+    import subprocess
+    import sys
+
+    pytest.importorskip("pandas")
+    code = (
+        "import sys, timeline\n"
+        "tl = timeline.open()\n"
+        "tl.to_pandas()\n"
+        "print(' '.join(m for m in sys.modules if m.startswith('timeline.support')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""
+
+
+def test_an_unknown_type_names_the_installed_event_modules(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "seed.db"
+    timeline.support.fill(timeline.support.open(path)).close()
+    code = f"import timeline\ntry:\n    timeline.open({str(path)!r})\nexcept Exception as e:\n    print(e)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "installed event modules: timeline.sources.kiel, timeline.support" in done.stdout

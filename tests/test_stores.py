@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import timeline
+import timeline.support
 from timeline import StoreError
 from timeline.stores import Store
 from timeline.stores.memory import MemoryStore

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import warnings
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from timeline._open import open  # noqa: A004 - timeline.open is the API
 from timeline.errors import (
@@ -50,6 +50,7 @@ from timeline.projection import (
     HappenedProjection,
     Projection,
     Reducer,
+    SharedByType,
     StateChanged,
     evolver,
     fold,
@@ -92,6 +93,7 @@ __all__ = [
     "Record",
     "Reducer",
     "Retraction",
+    "SharedByType",
     "Source",
     "StateChanged",
     "StoreError",
@@ -123,12 +125,16 @@ def load_seed(*, follow_ups: bool = True, clock: Any = None) -> Timeline[Any]:
     return loaded
 
 
-def __getattr__(name: str) -> Any:
-    if name == "Person":  # 0.1 exported it here; it belongs to the support domain
-        warnings.warn(
-            "timeline.Person moved to timeline.support.Person",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return importlib.import_module("timeline.support").Person
-    raise AttributeError(f"module 'timeline' has no attribute {name!r}")
+if not TYPE_CHECKING:  # a type checker must not take every unknown name for Any
+
+    def __getattr__(name: str) -> Any:
+        if name in ("support", "sources"):  # subpackages above the core, imported on first use
+            return importlib.import_module(f"timeline.{name}")
+        if name == "Person":  # 0.1 exported it here; it belongs to the support domain
+            warnings.warn(
+                "timeline.Person moved to timeline.support.Person",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return importlib.import_module("timeline.support").Person
+        raise AttributeError(f"module 'timeline' has no attribute {name!r}")

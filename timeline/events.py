@@ -279,8 +279,14 @@ def _register(cls: type[E], name: str, version: int) -> type[E]:
             f"schema version of {name!r} must be an int from 1 to 2**31 - 1, not {version!r}"
         )
     existing = _BY_NAME.get(name)
-    if existing is not None and existing.__qualname__ != cls.__qualname__:
-        raise ValueError(f"event type {name!r} is already registered to {existing.__qualname__}")
+    if existing is not None and (existing.__module__, existing.__qualname__) != (
+        cls.__module__,
+        cls.__qualname__,
+    ):
+        raise ValueError(
+            f"event type {name!r} is already registered to "
+            f"{existing.__module__}.{existing.__qualname__}"
+        )
     cls.event_type = name
     cls.schema_version = version
     _BY_NAME[name] = cast("type[Event | MetaEvent]", cls)
@@ -300,11 +306,20 @@ def event(name: str, *, version: int = 1) -> Callable[[type[E]], type[E]]:
     def decorate(cls: type[E]) -> type[E]:
         if not isinstance(cls, type) or not issubclass(cls, (Event, MetaEvent)):
             raise EventDefinitionError(f"{cls!r} must subclass timeline.Event")
+        _check_not_made(cls)
         hints = _check_definition(cls)
         made = attrs.frozen(kw_only=True, field_transformer=_checked_transformer(hints))(cls)
         return _register(made, name, version)
 
     return decorate
+
+
+def _check_not_made(cls: type) -> None:
+    if "__attrs_attrs__" in cls.__dict__:
+        raise EventDefinitionError(
+            f"{cls.__qualname__} is already an event class (made by event, abstract_event or "
+            "attrs); register a subclass of it instead"
+        )
 
 
 @dataclass_transform(
@@ -327,6 +342,7 @@ def abstract_event(cls: type[E]) -> type[E]:
     """
     if not isinstance(cls, type) or not issubclass(cls, (Event, MetaEvent)):
         raise EventDefinitionError(f"{cls!r} must subclass timeline.Event")
+    _check_not_made(cls)
     if "event_type" in cls.__dict__:
         raise EventDefinitionError(f"{cls.__qualname__}: an abstract event has no event_type")
     hints = _check_definition(cls)

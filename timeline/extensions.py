@@ -3,9 +3,11 @@
 The core (`Timeline`) offers ``to_pandas()`` and ``plot(kind)``, but tables and plots belong to
 the notebook layer and to each domain. They register here, and the core finds them by
 registration, never by import: on first use it imports the modules named in the
-``timeline.extensions`` entry-point group (this distribution names `timeline.notebook` and
-`timeline.support.notebook`; another package can add its own), which register their frame
-columns and plot kinds as they load. This is how pandas finds its plotting backends.
+``timeline.extensions`` entry-point group (this distribution names `timeline.notebook`; another
+package can add its own), which register their frame columns and plot kinds as they load. This
+is how pandas finds its plotting backends. A domain registers its own when it is imported (the
+support domain does), so using a notebook helper never imports a domain, nor registers its
+event types.
 
 A domain adds a plot kind like this::
 
@@ -19,7 +21,8 @@ A domain adds a plot kind like this::
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib.metadata import entry_points
 from typing import Any, Final, Protocol
 
@@ -56,7 +59,7 @@ class Frame(Protocol):
 
 
 _plots: dict[str, Plot] = {}
-_columns: list[Callable[[Event], Mapping[str, object]]] = []
+_columns: list[tuple[tuple[str, ...], Callable[[Event], Mapping[str, object]]]] = []
 _frame: list[Frame] = []
 _loaded: list[bool] = []
 
@@ -68,11 +71,15 @@ def register_plot(kind: str, plot: Plot) -> None:
     _plots[kind] = plot
 
 
-def register_columns(columns: Callable[[Event], Mapping[str, object]]) -> None:
-    """Add columns to ``Timeline.to_pandas()``: `columns(event)` returns name → value for one row
-    (an empty mapping for events it does not describe)."""
-    if columns not in _columns:
-        _columns.append(columns)
+def register_columns(
+    columns: Callable[[Event], Mapping[str, object]], *, names: Sequence[str]
+) -> None:
+    """Add the columns `names` to ``Timeline.to_pandas()``: `columns(event)` returns name → value
+    for one row (an empty mapping for events it does not describe). The columns are there even
+    when the table has no rows."""
+    entry = (tuple(names), columns)
+    if entry not in _columns:
+        _columns.append(entry)
 
 
 def register_frame(frame: Frame) -> None:
@@ -81,12 +88,21 @@ def register_frame(frame: Frame) -> None:
 
 
 def load() -> None:
-    """Import every module of the ``timeline.extensions`` entry-point group, once."""
+    """Import every module of the ``timeline.extensions`` entry-point group, once. A module that
+    fails to import is reported with a `RuntimeWarning` naming it; the others still load."""
     if _loaded:
         return
     _loaded.append(True)
     for entry in entry_points(group=GROUP):
-        importlib.import_module(entry.value.partition(":")[0])
+        module = entry.value.partition(":")[0]
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - one broken extension must not hide the others
+            warnings.warn(
+                f"timeline extension {entry.name!r} ({module}) failed to import: {exc!r}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
 
 def plot_kinds() -> dict[str, Plot]:
@@ -95,8 +111,8 @@ def plot_kinds() -> dict[str, Plot]:
     return dict(_plots)
 
 
-def columns() -> tuple[Callable[[Event], Mapping[str, object]], ...]:
-    """The registered column functions, in registration order."""
+def columns() -> tuple[tuple[tuple[str, ...], Callable[[Event], Mapping[str, object]]], ...]:
+    """The registered (column names, column function) pairs, in registration order."""
     load()
     return tuple(_columns)
 

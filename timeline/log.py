@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import random
+import threading
 import time
 import warnings
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, TypeVar, overload
@@ -67,6 +69,12 @@ def _recorded_us(moment: dt.datetime) -> int:
     return _to_us(moment)
 
 
+def _installed_event_modules() -> str:
+    """A hint naming the modules installed packages declare for their event types."""
+    names = sorted({ep.value for ep in entry_points(group="timeline.event_types")})
+    return f"; installed event modules: {', '.join(names)}" if names else ""
+
+
 def _recorded_moment(value: TimeLike) -> dt.datetime:
     """A recorded_at given by the caller: an aware datetime, or a date meaning its first instant."""
     if isinstance(value, dt.datetime):
@@ -95,23 +103,27 @@ class Timeline(Generic[S]):
         self._positions_by_id: dict[str, list[int]] = {}
         self._latest = View()
         self._views: OrderedDict[int, View] = OrderedDict()
+        # one lock for taking records in, so a follower thread and a writer thread that share
+        # this timeline never ingest the same record twice
+        self._lock = threading.RLock()
         self._sync()
 
     # --- reading the store ---------------------------------------------------------------
     def _sync(self) -> None:
         """Take in records other writers (or processes) appended since we last looked."""
-        known = len(self._records)
-        if self._store.head().position == known:
-            return
-        last = self._records[-1] if self._records else None
-        rows = checked_rows(
-            self._store.read(after=known),
-            after=known,
-            previous_hash=last.hash if last else GENESIS,
-            last_recorded=recorded_text(last.recorded_at) if last else "",
-        )
-        records = [self._decode(row) for row in rows]
-        self._ingest(records)
+        with self._lock:
+            known = len(self._records)
+            if self._store.head().position == known:
+                return
+            last = self._records[-1] if self._records else None
+            rows = checked_rows(
+                self._store.read(after=known),
+                after=known,
+                previous_hash=last.hash if last else GENESIS,
+                last_recorded=recorded_text(last.recorded_at) if last else "",
+            )
+            records = [self._decode(row) for row in rows]
+            self._ingest(records)
 
     def _decode(self, row: StoredRecord) -> Record:
         try:
@@ -119,7 +131,7 @@ class Timeline(Generic[S]):
         except UnknownEventType as exc:
             raise UnknownEventType(
                 f"position {row.position}: {exc}; import the module that defines it "
-                "(command line: --module NAME)",
+                f"(command line: --module NAME){_installed_event_modules()}",
                 event_type=exc.event_type,
             ) from None
         except TimelineError as exc:
@@ -213,44 +225,47 @@ class Timeline(Generic[S]):
         """
         if not items:
             return []
-        self._sync()
-        self.check_batch([ev for ev, _, _ in items])
-        encoded = []
-        for ev, stored, stamp in items:
-            if stored is None:
-                name, version, data_json = stored_form(ev)
-                encoded.append((name, version, ev.id, data_json, stamp))
-            else:
-                encoded.append((type(ev).event_type, stored[0], ev.id, stored[1], stamp))
-
-        def build(head: Head) -> list[StoredRecord]:
-            rows = []
-            previous, last = head.hash, head.recorded_at or ""
-            for position, (name, version, id_, data_json, stamp) in enumerate(
-                encoded, head.position + 1
-            ):
-                if stamp < last and explicit:
-                    raise TimeError(
-                        f"recorded_at {stamp} is before the head's {last}: the log's "
-                        "recorded_at never decreases",
-                        value=stamp,
-                    )
-                # a clock behind another writer's must not move recorded_at backwards
-                last = max(stamp, last)
-                previous = chain_hash(previous, position, last, name, version, id_, data_json)
-                rows.append(StoredRecord(position, last, name, version, id_, data_json, previous))
-            return rows
-
-        rows = self._store.append(build, expected_position)
-        if rows[0].position == len(self._records) + 1:
-            records = [
-                Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
-                for row, (ev, _, _) in zip(rows, items, strict=True)
-            ]
-            self._ingest(records)
-        else:
+        with self._lock:
             self._sync()
-        return [self._records[row.position - 1] for row in rows]
+            self.check_batch([ev for ev, _, _ in items])
+            encoded = []
+            for ev, stored, stamp in items:
+                if stored is None:
+                    name, version, data_json = stored_form(ev)
+                    encoded.append((name, version, ev.id, data_json, stamp))
+                else:
+                    encoded.append((type(ev).event_type, stored[0], ev.id, stored[1], stamp))
+
+            def build(head: Head) -> list[StoredRecord]:
+                rows = []
+                previous, last = head.hash, head.recorded_at or ""
+                for position, (name, version, id_, data_json, stamp) in enumerate(
+                    encoded, head.position + 1
+                ):
+                    if stamp < last and explicit:
+                        raise TimeError(
+                            f"recorded_at {stamp} is before the head's {last}: the log's "
+                            "recorded_at never decreases",
+                            value=stamp,
+                        )
+                    # a clock behind another writer's must not move recorded_at backwards
+                    last = max(stamp, last)
+                    previous = chain_hash(previous, position, last, name, version, id_, data_json)
+                    rows.append(
+                        StoredRecord(position, last, name, version, id_, data_json, previous)
+                    )
+                return rows
+
+            rows = self._store.append(build, expected_position)
+            if rows[0].position == len(self._records) + 1:
+                records = [
+                    Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
+                    for row, (ev, _, _) in zip(rows, items, strict=True)
+                ]
+                self._ingest(records)
+            else:
+                self._sync()
+            return [self._records[row.position - 1] for row in rows]
 
     def append_retrying(
         self,

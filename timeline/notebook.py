@@ -108,12 +108,12 @@ def events_frame(events: Iterable[Event]) -> Any:
             "source_published": str(source.published) if source and source.published else None,
             "source_quote": (source.quote or source.title) if source else None,
         }
-        for columns in extra:
+        for _, columns in extra:
             row.update(columns(ev))
         rows.append(row)
     names = list(_COLUMNS)
-    for row in rows:
-        names.extend(k for k in row if k not in names)
+    for more, _ in extra:
+        names.extend(k for k in more if k not in names)
     frame = pd.DataFrame(rows, columns=names)
     for column in ("occurred_earliest", "occurred_latest"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -159,7 +159,8 @@ def plot_events(tl: Timeline[Any], *, ax: Any = None, known_at: Any = None) -> A
             overlay(tl, ax, known_at, hi)
     ax.set_xlabel("occurred (valid time)")
     ax.set_title("Events by kind" + (f" (known at {known_at})" if known_at else ""))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.figure.autofmt_xdate()
     return ax
 

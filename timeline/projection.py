@@ -34,6 +34,7 @@ __all__ = [
     "HappenedProjection",
     "Projection",
     "Reducer",
+    "SharedByType",
     "StateChanged",
     "evolver",
     "fold",
@@ -118,12 +119,19 @@ def evolver(cls: type[T]) -> Callable[..., T]:
     for a in fields:
         if not a.alias.isidentifier() or not a.name.isidentifier():  # pragma: no cover
             raise TypeError(f"{cls.__qualname__}.{a.name} is not an identifier")
-    params = ", ".join(f"{a.alias}=_UNSET" for a in fields)
+    # the generated names start with "__": an init alias never does, so they cannot clash
+    params = ", ".join(f"{a.alias}=__unset" for a in fields)
     args = ", ".join(
-        f"{a.alias}=state.{a.name} if {a.alias} is _UNSET else {a.alias}" for a in fields
+        f"{a.alias}=__state.{a.name} if {a.alias} is __unset else {a.alias}" for a in fields
     )
-    source = f"def evolve(state, *, {params}):\n    return cls({args})\n"
-    namespace: dict[str, Any] = {"cls": cls, "_UNSET": _UNSET}
+    source = (
+        f"def evolve(__state, /, *, {params}):\n"
+        "    if type(__state) is not __cls:\n"
+        "        raise TypeError(f'this evolver makes {__cls.__qualname__}, "
+        "not {type(__state).__qualname__}')\n"
+        f"    return __cls({args})\n"
+    )
+    namespace: dict[str, Any] = {"__cls": cls, "__unset": _UNSET}
     exec(compile(source, f"<evolver {cls.__qualname__}>", "exec"), namespace)  # noqa: S102 - built from attrs fields
     made: Callable[..., T] = namespace["evolve"]
     made.__doc__ = f"`attrs.evolve` for {cls.__qualname__}."
@@ -142,7 +150,37 @@ def on(*types: type[Event]) -> Callable[[F], F]:
     return mark
 
 
-class Reducer(Generic[S]):
+def _has_settings(obj: object) -> bool:
+    """Whether `obj` carries instance attributes (in its ``__dict__`` or in slots)."""
+    if getattr(obj, "__dict__", None):
+        return True
+    for klass in type(obj).__mro__:
+        slots = getattr(klass, "__slots__", ())
+        for name in [slots] if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(obj, name):
+                return True
+    return False
+
+
+class SharedByType:
+    """Equality for projections: instances of one class without settings are equal, so a new
+    instance finds the checkpoints an earlier one left; an instance with settings (attributes)
+    is equal only to itself, so different settings never share checkpoints."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not type(self):
+            return NotImplemented
+        return not _has_settings(self) and not _has_settings(other)
+
+    def __hash__(self) -> int:
+        return object.__hash__(self) if _has_settings(self) else hash(type(self))
+
+
+class Reducer(SharedByType, Generic[S]):
     """A projection whose `apply` calls the method marked `@on(EventType)`; others pass through.
 
     ::
@@ -155,11 +193,11 @@ class Reducer(Generic[S]):
             def reached(self, state: tuple[str, ...], event: MilestoneReached) -> tuple[str, ...]:
                 return (*state, event.name)
 
-    Two reducers of the same class with the same attributes are equal (and hash alike), so a
-    new instance of your projection finds the checkpoints an earlier one left: no hand-written
-    ``__eq__`` or ``__hash__`` is needed. A reducer whose attributes change what `apply` does
-    must keep them as attributes (not in closures), so that different settings never share
-    checkpoints.
+    Two reducers of the same class without attributes are equal (and hash alike), so a new
+    instance of your projection finds the checkpoints an earlier one left: no hand-written
+    ``__eq__`` or ``__hash__`` is needed. A reducer with attributes (settings) is equal only to
+    itself: reuse that instance to reuse its checkpoints, and do not change its settings once
+    it has answered a query.
     """
 
     _handlers: ClassVar[dict[type, str | None]] = {}
@@ -172,14 +210,6 @@ class Reducer(Generic[S]):
                 for type_ in getattr(member, "__timeline_handles__", ()):
                     handlers[type_] = name
         cls._handlers = handlers
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self is other or vars(self) == vars(other)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
 
     def initial(self) -> S:
         raise NotImplementedError(f"{type(self).__name__} must define initial()")
@@ -216,6 +246,18 @@ class Happened:
         self._cons = cons
         self._count = count
         self._tuple: tuple[Event, ...] | None = None
+
+    @classmethod
+    def of(cls, events: Iterable[Event]) -> Happened:
+        """The state holding `events`, in the order given."""
+        state = cls()
+        for event in events:
+            state = state.then(event)
+        return state
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # as the flat tuple, not the linked list (which would recurse once per event)
+        return (Happened.of, (self.events,))
 
     def then(self, event: Event) -> Happened:
         """This state with `event` after the others."""
@@ -284,7 +326,7 @@ class EventChanged:
         return f"{self.kind}: {self.event.event_type} {self.event.id!r} ({self.event.occurred})"
 
 
-class HappenedProjection:
+class HappenedProjection(SharedByType):
     """The generic projection: the state is `Happened`, the events that had occurred.
 
     ``timeline.open()`` uses it when no projection is given; a domain such as
@@ -311,11 +353,5 @@ class HappenedProjection:
                 changes.append(EventChanged("changed", ev))
         return changes
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
     def __repr__(self) -> str:
-        return "HappenedProjection()"
+        return f"{type(self).__name__}()"

@@ -1,8 +1,8 @@
 """The support domain's tables, HTML and plots, registered with the generic notebook layer.
 
-Importing this module (the ``timeline.extensions`` entry point does, and so does
-`timeline.support`) adds an ``actors`` column to ``Timeline.to_pandas()``, shades pauses of
-aid on the events plot, and registers the ``"commitments"`` plot kind.
+Importing the support domain imports this module, which adds an ``actors`` column to
+``Timeline.to_pandas()``, shades pauses of aid on the events plot, and registers the
+``"commitments"`` plot kind. It needs no pandas until a table or plot is asked for.
 """
 
 from __future__ import annotations
@@ -157,6 +157,6 @@ def plot_commitments(tl: Timeline[Any], *, ax: Any = None, known_at: Any = None)
     return ax
 
 
-extensions.register_columns(_actor_column)
+extensions.register_columns(_actor_column, names=["actors"])
 extensions.register_plot("commitments", plot_commitments)
 register_overlay(shade_pauses)
