@@ -83,6 +83,22 @@ def notebook(session: nox.Session) -> None:
     session.run("python", "docs/run_notebook.py", "docs/explore.ipynb")
 
 
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The published HTML page in headless Chromium (Debian's chromium and chromium-driver,
+    driven by selenium): fails, not skips, when the browser is missing."""
+    session.install("-e", ".[test]", "selenium>=4.20")
+    session.env["TIMELINE_REQUIRE_BROWSER"] = "1"
+    session.run("pytest", "tests/test_browser.py", "-s", *session.posargs)
+
+
+@nox.session
+def screenshot(session: nox.Session) -> None:
+    """Redraw docs/timeline.png, the seed page in headless Chromium, for the README."""
+    session.install("-e", ".[test]", "selenium>=4.20")
+    session.run("python", "docs/make_screenshot.py")
+
+
 @nox.session(python=False)
 def install(session: nox.Session) -> None:
     """The README's first Quickstart command, run as written in a fresh clone (a new virtual

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import timeline
-from timeline import support
+from timeline import publish, support
 from timeline._open import open_store
 from timeline.errors import StoreError, TimelineError, UnknownEventType
 from timeline.log import Timeline
+from timeline.support import notebook as support_notebook
 from timeline.support.report import format_state, table
 from timeline.transfer import export_store, removed_on_failure
 from timeline.verify import checked_rows, verify_store
@@ -232,6 +233,36 @@ def cmd_totals(args: argparse.Namespace) -> None:
     )
 
 
+def _group(ev: timeline.Event) -> str:
+    """The row of an event on the page: its first actor, else its type."""
+    return support_notebook.actors(ev).split(", ")[0] or ev.event_type
+
+
+def cmd_html(args: argparse.Namespace) -> None:
+    with _open(args.db) as tl:
+        written = publish.to_html(
+            tl, args.out, title=args.title, group=_group, overwrite=args.force
+        )
+    print(f"wrote {written.path} ({len(written.html.encode()):,} bytes, {tl.head} records)")
+
+
+def cmd_timelinejs(args: argparse.Namespace) -> None:
+    with _open(args.db) as tl:
+        state = tl.state_at("9999-12-31")
+        eras = [
+            publish.Era(
+                p.start.earliest,
+                p.end.latest if p.end else None,
+                f"{p.provider} {p.channel.value} aid paused",
+            )
+            for p in state.pauses()
+        ]
+        doc = publish.to_timelinejs(
+            tl, args.out, title=args.title, group=_group, eras=eras, overwrite=args.force
+        )
+    print(f"wrote {args.out} ({len(doc['events'])} events, {len(eras)} eras)")
+
+
 def cmd_copy(args: argparse.Namespace) -> None:
     head = timeline.copy_log(args.source, args.target)
     print(f"copied {args.source} -> {args.target}; head hash {head} (verified)")
@@ -304,6 +335,16 @@ def parser() -> argparse.ArgumentParser:
         "target", help="an empty (or new) SQLite file, postgresql:// URL or .jsonl file"
     )
     cp.set_defaults(run=cmd_copy)
+    for name, run, what in (
+        ("html", cmd_html, "one self-contained HTML page with a 'known at' slider"),
+        ("timelinejs", cmd_timelinejs, "the TimelineJS 3 JSON of the events"),
+    ):
+        pub = add(name, help=f"publish {what}")
+        pub.add_argument("out", help="the file to write")
+        pub.add_argument("--db", help="the log (default: the seed timeline)")
+        pub.add_argument("--title", default="Support for Ukraine", help="the page's title")
+        pub.add_argument("--force", action="store_true", help="replace an existing file")
+        pub.set_defaults(run=run)
     return p
 
 

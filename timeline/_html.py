@@ -16,7 +16,7 @@ import attrs
 from timeline.events import Event
 from timeline.values import Money, Source
 
-__all__ = ["details", "events_table", "source_cell", "table"]
+__all__ = ["details", "events_table", "source_cell", "table", "unstyled"]
 
 _STYLE = "border-collapse:collapse;text-align:left"
 _CELL = "border-bottom:1px solid #ccc;padding:2px 8px;vertical-align:top"
@@ -37,6 +37,11 @@ def table(
     return (
         f'<table style="{_STYLE}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
     )
+
+
+def unstyled(text: str) -> str:
+    """`text` without the inline styles `table` adds (for a page with its own stylesheet)."""
+    return text.replace(f' style="{_CELL}"', "").replace(f' style="{_STYLE}"', "")
 
 
 class Markup(str):

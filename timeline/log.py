@@ -24,7 +24,7 @@ from typing import Any, Final, Generic, TypeVar, overload
 
 import pendulum
 
-from timeline import _html, _jsonl, extensions
+from timeline import _html, _jsonl, extensions, publish
 from timeline._index import View
 from timeline.codec import decode_trusted, stored_form
 from timeline.errors import (
@@ -518,6 +518,16 @@ class Timeline(Generic[S]):
         if kind not in plots:
             raise ValueError(f"kind must be one of {sorted(plots)}, not {kind!r}")
         return plots[kind](self, ax=ax, known_at=known_at)
+
+    # --- publishing -------------------------------------------------------------------
+    def to_html(self, path: str | Path, **options: Any) -> publish.Page:
+        """Write one self-contained HTML page of this timeline with a "known at" slider; see
+        `timeline.publish.page` for the options (``title``, ``group``, ``projection``)."""
+        return publish.to_html(self, path, **options)
+
+    def to_timelinejs(self, path: str | Path, **options: Any) -> dict[str, Any]:
+        """Write the TimelineJS 3 JSON of the effective events; see `timeline.publish.timelinejs`."""
+        return publish.to_timelinejs(self, path, **options)
 
     def _repr_html_(self) -> str:
         self._sync()

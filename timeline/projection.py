@@ -230,6 +230,7 @@ class Reducer(SharedByType, Generic[S]):
 
 
 _Cons = tuple[Event, "_Cons"] | None
+_HTML_ROWS = 100
 
 
 class Happened:
@@ -312,7 +313,11 @@ class Happened:
         return f"<Happened {self._count} events{tail}>"
 
     def _repr_html_(self) -> str:
-        return _html.events_table(self.events, caption=f"{self._count} events")
+        shown = self.events[-_HTML_ROWS:]
+        caption = f"{self._count} events" + (
+            f" (the latest {len(shown)} shown)" if len(shown) < self._count else ""
+        )
+        return _html.events_table(shown, caption=caption)
 
 
 @attrs.frozen

@@ -35,6 +35,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from timeline import _html
 from timeline.errors import DataError
 from timeline.events import Event, Retraction, abstract_event, event
 from timeline.log import Timeline
@@ -478,6 +479,18 @@ class KielState:
     def top(self, n: int = 10, *, measure: Measure = "allocation") -> list[tuple[str, Decimal]]:
         """The `n` donors with the largest totals."""
         return sorted(self.totals(measure=measure).items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+    def _repr_html_(self) -> str:
+        allocated = self.totals(measure="allocation")
+        committed = self.totals(measure="commitment")
+        donors = sorted(set(allocated) | set(committed), key=lambda d: -allocated.get(d, 0))
+        return _html.table(
+            ["donor", "allocated (bn EUR)", "committed (bn EUR)"],
+            [
+                (d, f"{allocated.get(d, 0) / 10**9:,.3f}", f"{committed.get(d, 0) / 10**9:,.3f}")
+                for d in donors
+            ],
+        )
 
     def unallocated(self) -> dict[str, Decimal]:
         """Per donor, commitments not (yet) matched by allocations: commitments − allocations, if > 0."""
