@@ -69,8 +69,13 @@ def reliability(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the HTML docs with Sphinx + MyST; any warning is an error."""
+    """Build the HTML docs with Sphinx + MyST-NB (which executes docs/explore.ipynb); any
+    warning is an error."""
     session.install("-e", ".[docs,test]")  # the API page documents timeline.testing too
+    # no MPLBACKEND here: the kernel's inline backend puts the plots into the page; the kernel
+    # is this session's own (JUPYTER_PATH comes before any user-wide kernel)
+    session.run("python", "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
+    session.env["JUPYTER_PATH"] = f"{session.virtualenv.location}/share/jupyter"
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 
@@ -79,7 +84,8 @@ def notebook(session: nox.Session) -> None:
     """Execute docs/explore.ipynb top to bottom in a real Jupyter kernel."""
     session.install("-e", ".[notebook]", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29")
     session.env["MPLBACKEND"] = "Agg"
-    session.run("python", "-m", "ipykernel", "install", "--user", "--name", "python3")
+    session.run("python", "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
+    session.env["JUPYTER_PATH"] = f"{session.virtualenv.location}/share/jupyter"
     session.run("python", "docs/run_notebook.py", "docs/explore.ipynb")
 
 

@@ -2,10 +2,15 @@
 
 project = "timeline"
 author = "The timeline developers"
-extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.viewcode"]
+# myst_nb parses Markdown (as myst_parser does) and executes docs/explore.ipynb at build time,
+# so the page shows its tables and plots as they are today
+extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.viewcode"]
 myst_enable_extensions = ["colon_fence"]
-source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "*.ipynb", ".ipynb_checkpoints"]
+exclude_patterns = ["_build", ".ipynb_checkpoints", "jupyter_execute"]
+nb_execution_mode = "force"
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+nb_merge_streams = True
 html_theme = "furo"
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
