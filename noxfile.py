@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package, the tests and docs/typed_examples.py (with our plugin)."""
-    session.install("-e", ".[test]", "mypy>=1.10")
+    session.install("-e", ".[test,browser]", "mypy>=1.10")
     session.run("mypy")
 
 
@@ -93,7 +93,7 @@ def notebook(session: nox.Session) -> None:
 def browser(session: nox.Session) -> None:
     """The published HTML page in headless Chromium (Debian's chromium and chromium-driver,
     driven by selenium): fails, not skips, when the browser is missing."""
-    session.install("-e", ".[test]", "selenium>=4.20")
+    session.install("-e", ".[test,browser]")
     session.env["TIMELINE_REQUIRE_BROWSER"] = "1"
     session.run("pytest", "tests/test_browser.py", "-s", *session.posargs)
 
@@ -101,7 +101,7 @@ def browser(session: nox.Session) -> None:
 @nox.session
 def screenshot(session: nox.Session) -> None:
     """Redraw docs/timeline.png, the seed page in headless Chromium, for the README."""
-    session.install("-e", ".[test]", "selenium>=4.20")
+    session.install("-e", ".[test,browser]")
     session.run("python", "docs/make_screenshot.py")
 
 

@@ -36,7 +36,7 @@ def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
     assert "2025-03-02: US military aid no pause recorded" in out
     assert "2025-03-12: US military aid active" in out
     assert "2025-03-12 as known on 2025-03-07: US military aid paused" in out
-    assert "US military aid: active → paused (2025-03-03)" in out
+    assert "US military aid: no record → paused (2025-03-03/2025-03-04T00:45:00Z)" in out
     assert "RU     nato-troops-in-ukraine" in out
     again = run("demo", cwd=tmp_path)  # reuses the file it made
     assert again.returncode == 0

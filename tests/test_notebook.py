@@ -87,7 +87,7 @@ def test_commitments_plot_has_a_step_line_per_provider_and_currency(
 ) -> None:
     ax = seed.plot("commitments", known_at="2025-03-07")
     labels = sorted(line.get_label() for line in ax.get_lines())
-    assert labels == ["EU (EUR)", "GB (GBP)"]
+    assert labels == ["GB (GBP)"]  # ReArm Europe is context, not support
     gb = next(line for line in ax.get_lines() if line.get_label() == "GB (GBP)")
     assert max(gb.get_ydata()) == 2.29e9
     _save(ax, tmp_path / "commitments.png")
@@ -102,8 +102,14 @@ def test_html_reprs(seed: timeline.Timeline[Any]) -> None:
     assert "<h4>Aid</h4>" in state_html
     assert "Sergei Lavrov" in state_html
     changes = seed.diff("2025-02-27", "2025-03-07")
-    assert "US military aid: active → paused (2025-03-03)" in changes._repr_html_()
-    assert str(changes).splitlines()[0] == "US military aid: active → paused (2025-03-03)"
+    assert (
+        "US military aid: no record → paused (2025-03-03/2025-03-04T00:45:00Z)"
+        in changes._repr_html_()
+    )
+    assert (
+        str(changes).splitlines()[0]
+        == "US military aid: no record → paused (2025-03-03/2025-03-04T00:45:00Z)"
+    )
 
 
 def test_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,9 +59,9 @@ def corrected_seed() -> timeline.Timeline[support.SupportState]:
 def test_the_page_replays_what_was_known_when() -> None:
     data = page_data(publish.page(corrected_seed()))
     assert data["knowledge"] == [
-        "2025-03-06T00:00:00+00:00",
-        "2025-03-11T00:00:00+00:00",
-        "2025-04-14T00:00:00+00:00",
+        "2025-03-06T23:59:59.999999+00:00",
+        "2025-03-11T23:59:59.999999+00:00",
+        "2025-04-14T23:59:59.999999+00:00",
         "2025-05-01T00:00:00+00:00",
     ]
     events = {e["id"]: e for e in data["events"]}
@@ -72,23 +72,41 @@ def test_the_page_replays_what_was_known_when() -> None:
     assert [h["kind"] for h in deal["history"]] == ["recorded", "correction"]
     assert deal["history"][1]["reason"] == "a later report gives £31m"
     assert events["lavrov-opposes-nato-troops"]["known"] == [0, 0, 0, -2]
-    # an open start is marked as open, not drawn from year 1
     trump = events["trump-calls-for-european-defence"]["versions"][0]
-    assert trump["start"] is None
-    assert trump["end"] is not None
+    assert trump["occurred"] == "2025-01-20/2025-03-06"
+    assert trump["start"] == 1737331200000  # 2025-01-20T00:00Z, in ms
+
+
+def test_open_ends_are_marked_open_not_drawn_from_year_1() -> None:
+    @timeline.event("test.publish.open", version=1)
+    class Ongoing(timeline.Event):
+        what: str
+
+    tl = timeline.open()
+    tl.append(
+        Ongoing(id="since", occurred="2025-03-02/..", what="recruiting"),
+        Ongoing(id="until", occurred="../2025-03-06", what="said by then"),
+    )
+    events = {e["id"]: e["versions"][0] for e in page_data(publish.page(tl))["events"]}
+    assert events["since"]["end"] is None
+    assert events["since"]["start"] is not None
+    assert events["until"]["start"] is None
+    slides = {s["unique_id"]: s for s in publish.timelinejs(tl)["events"]}
+    assert slides["since"]["display_date"] == "from 2025-03-02 (end unknown)"
+    assert slides["until"]["display_date"] == "by 2025-03-06 (start unknown)"
 
 
 def test_states_are_computed_in_python_for_each_knowledge_and_date() -> None:
     tl = corrected_seed()
     data = page_data(text := publish.page(tl))
-    k = data["knowledge"].index("2025-03-06T00:00:00+00:00")
+    k = data["knowledge"].index("2025-03-06T23:59:59.999999+00:00")
     j = data["dates"].index("2025-03-04")
     template = re.search(
         rf'<template id="state-{data["states"][k][j]}">(.*?)</template>', text, re.S
     )
     assert template is not None
     panel = template.group(1)
-    assert "State at 2025-03-04, as known at 2025-03-06T00:00:00+00:00" in panel
+    assert "State at 2025-03-04, as known at 2025-03-06T23:59:59.999999+00:00" in panel
     assert re.search(r"<td>US</td><td>military</td><td>paused</td>", panel)
     # identical states are stored once
     assert len(re.findall("<template ", text)) <= len(data["dates"]) * len(data["knowledge"])
@@ -174,7 +192,8 @@ def test_timelinejs_has_the_documented_shape(tmp_path: Path) -> None:
     assert loan["start_date"] == {"year": 2025, "month": 3, "day": 1}
     assert "display_date" not in loan
     trump = slides["trump-calls-for-european-defence"]
-    assert trump["display_date"].endswith("(start unknown)")
+    assert trump["display_date"] == "2025-01-20 to 2025-03-06"
+    assert trump["end_date"] == {"year": 2025, "month": 3, "day": 6}
     assert len(doc["eras"]) == 2
     assert doc["eras"][0]["start_date"] == {"year": 2025, "month": 3, "day": 3}
 
@@ -197,7 +216,7 @@ def test_files_are_written_whole_and_never_over_a_log(tmp_path: Path) -> None:
 def test_many_dates_are_summarised_at_month_ends() -> None:
     tl = support.load_seed()
     data = page_data(publish.page(tl, max_state_dates=3))
-    assert data["dates"] == ["2024-10-31", "2025-02-28", "2025-03-31", "2025-04-30"]
+    assert data["dates"] == ["2024-10-31", "2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30"]
 
 
 def test_the_command_line_publishes_the_seed(tmp_path: Path) -> None:

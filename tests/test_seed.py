@@ -29,7 +29,7 @@ def test_article_batch_has_one_event_per_claim_with_verbatim_quotes() -> None:
         own_quote = getattr(ev, "quote", None)
         if own_quote is not None:
             assert own_quote in ARTICLE, ev.id
-    assert batch.recorded_at == "2025-03-06T00:00:00Z"
+    assert batch.recorded_at == "2025-03-06T23:59:59.999999Z"
 
 
 def test_every_seed_event_has_a_source_and_honest_dates() -> None:
@@ -38,7 +38,10 @@ def test_every_seed_event_has_a_source_and_honest_dates() -> None:
             assert ev.source is not None
             assert ev.source.title or ev.source.url, ev.id
     uncertain = {ev.id: ev.occurred for b in seed_batches() for ev in b.events}
-    assert str(uncertain["us-pauses-intelligence-sharing"]) == "2025-03-03/2025-03-05"
+    # low confidence in the start (seed-facts): both ends marked uncertain
+    assert str(uncertain["us-pauses-intelligence-sharing"]) == "2025-03-03?/2025-03-05?"
+    # ordered on the evening of 3 March US Eastern time, reported at 00:45 UTC on the 4th
+    assert str(uncertain["us-pauses-military-aid"]) == "2025-03-03/2025-03-04T00:45:00Z"
     assert str(uncertain["uk-talks-with-20-countries"]) == "2025-03-04/2025-03-05"
     assert uncertain["reeves-as-long-as-it-takes"].uncertain
 
@@ -89,3 +92,68 @@ def test_bad_seed_files_name_the_file_and_event(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match="events about the world only"):
         read_seed_file(bad)
+
+
+# --- a seed that never overstates -----------------------------------------------------------
+def test_no_seed_event_counts_before_its_facts_allow() -> None:
+    """No open start: an event with an unknown start is bounded by the earliest date its
+    sources allow, so it never counts in 1990."""
+    earliest_allowed = {"trump-calls-for-european-defence": "2025-01-20"}  # his term began
+    for batch in seed_batches():
+        for ev in batch.events:
+            assert ev.occurred.earliest.year > 1, f"{ev.id} has an open start"
+            floor = earliest_allowed.get(ev.id, "2024-10-01")
+            assert ev.occurred.earliest >= timeline.When.parse(floor).earliest, ev.id
+    seed = timeline.load_seed()
+    assert dict(seed.state_at("1990-01-01").positions) == {}
+    assert seed.events("2024-12-31")[-1].id == "uk-era-loan-announced"
+    assert "trump-calls-for-european-defence" not in {e.id for e in seed.events("2025-01-19")}
+
+
+def test_knowledge_never_precedes_its_source() -> None:
+    """A batch is recorded at the end of its source's publication day (the instant is not
+    known), never before the events it reports."""
+    for batch in seed_batches():
+        recorded = timeline.When.parse(batch.recorded_at).earliest
+        assert recorded.strftime("%H:%M:%S.%f") == "23:59:59.999999", batch.name
+        for ev in batch.events:
+            assert ev.occurred.earliest <= recorded, ev.id
+            if ev.source and ev.source.published:
+                assert ev.source.published.latest <= recorded, ev.id
+    seed = timeline.load_seed()
+    morning = "2025-03-11T06:00:00Z"
+    assert seed.state_at("2025-03-12", known_at=morning).aid_status("US", "military") == "paused"
+    assert seed.state_at("2025-03-12").aid_status("US", "military") == "active"
+
+
+def test_rearm_europe_is_context_not_support() -> None:
+    state = timeline.load_seed().state_at("2025-03-07")
+    assert "EUR" not in state.totals()
+    assert state.totals(kind="spending") == {"EUR": 800_000_000_000}
+    assert any(c.kind == "spending" for c in state.commitments)  # still there, as context
+
+
+def test_a_sum_with_an_approximate_part_is_approximate() -> None:
+    state = timeline.load_seed().state_at("2025-03-07")
+    gbp = state.amounts(provider="GB")["GBP"]
+    assert gbp.amount == 2_290_000_000
+    assert gbp.approximate
+    assert str(gbp) == "~GBP 2,290,000,000"
+    loan_only = state.amounts(provider="GB", kind="loan")["GBP"]
+    assert not loan_only.approximate
+
+
+def test_the_diff_dates_a_tranche_by_its_payment_and_says_no_record() -> None:
+    seed = timeline.load_seed()
+    lines = [str(c) for c in seed.revisions("2025-04-30", known_before="2025-03-07")]
+    assert any("2 tranche(s) paid (2025-04-14)" in line for line in lines), lines
+    first = [str(c) for c in seed.diff("2025-03-05", "2025-03-07")]
+    assert any("1 tranche(s) paid (2025-03-06)" in line for line in first), first
+    pause = next(str(c) for c in seed.diff("2025-02-27", "2025-03-07"))
+    assert pause.startswith("US military aid: no record → paused")
+
+
+def test_seeds_readme_is_the_provenance_file() -> None:
+    readme = (SEEDS / "README.md").read_text(encoding="utf-8")
+    assert "Knowledge never precedes its source" in readme
+    assert "2025-01-20" in readme

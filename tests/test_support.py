@@ -39,7 +39,7 @@ def test_us_military_aid_paused_on_the_4th_not_the_2nd(
     assert seed.state_at("2025-03-02").aid_status("US", "military") != "paused"
     status = seed.state_at("2025-03-04").aid("US", Channel.MILITARY)
     assert status is not None
-    assert status.since == When.parse("2025-03-03")
+    assert status.since == When.parse("2025-03-03/2025-03-04T00:45:00Z")
 
 
 def test_uk_totals_include_the_loan_and_the_drone_deal(
@@ -55,7 +55,7 @@ def test_uk_totals_include_the_loan_and_the_drone_deal(
     assert loan.backing == "profits on immobilised Russian sovereign assets"
     assert loan.stage is not None
     assert loan.stage.value == "agreed"
-    assert state.totals() == {"GBP": Decimal("2290000000"), "EUR": Decimal("800000000000")}
+    assert state.totals() == {"GBP": Decimal("2290000000")}  # ReArm Europe is context
 
 
 def test_coalition_led_by_gb_and_fr(seed: timeline.Timeline[SupportState]) -> None:
@@ -93,7 +93,7 @@ def test_follow_ups_resume_aid_only_for_those_who_knew(
 
 def test_pauses_are_intervals(seed: timeline.Timeline[SupportState]) -> None:
     pauses = {p.channel: p for p in seed.state_at("2025-03-12").pauses()}
-    assert pauses[Channel.MILITARY].start == When.parse("2025-03-03")
+    assert pauses[Channel.MILITARY].start == When.parse("2025-03-03/2025-03-04T00:45:00Z")
     assert pauses[Channel.MILITARY].end == When.parse("2025-03-11")
     open_pause = {p.channel: p for p in seed.state_at("2025-03-07").pauses()}[Channel.INTELLIGENCE]
     assert open_pause.end is None
@@ -113,7 +113,7 @@ def test_loan_tranches_are_known_from_april(seed: timeline.Timeline[SupportState
 def test_diff_lines(seed: timeline.Timeline[SupportState]) -> None:
     changes = seed.diff("2025-02-27", "2025-03-07")
     lines = [str(c) for c in changes]
-    assert lines[0] == "US military aid: active → paused (2025-03-03)"
+    assert lines[0] == "US military aid: no record → paused (2025-03-03/2025-03-04T00:45:00Z)"
     assert isinstance(changes[0], AidChanged)
     assert any(isinstance(c, CommitmentChanged) and "Anduril" in str(c) for c in changes)
     assert "RU on nato-troops-in-ukraine: — → opposes (2025-03-06)" in lines
@@ -217,11 +217,19 @@ def test_random_support_events_never_raise_and_totals_add_up(events: list[timeli
     state.pauses()
     expected: dict[str, Decimal] = {}
     for c in state.commitments:
-        expected[c.amount.currency] = expected.get(c.amount.currency, Decimal(0)) + c.amount.amount
+        if c.kind != "spending":  # context, not support
+            expected[c.amount.currency] = (
+                expected.get(c.amount.currency, Decimal(0)) + c.amount.amount
+            )
     assert state.totals() == expected
+    for currency, money in state.amounts().items():
+        parts = [
+            c for c in state.commitments if c.kind != "spending" and c.amount.currency == currency
+        ]
+        assert money.approximate == any(c.amount.approximate for c in parts)
     loans = [e for e in events if isinstance(e, LoanAnnounced)]
     assert len([c for c in state.commitments if c.kind == "loan"]) == len({e.loan for e in loans})
-    for currency in {c.amount.currency for c in state.commitments}:
+    for currency in {c.amount.currency for c in state.commitments if c.kind != "spending"}:
         assert all(isinstance(v, Decimal) for v in state.totals().values())
         assert currency in state.totals()
     assert projection.diff(projection.initial(), state) is not None

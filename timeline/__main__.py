@@ -26,6 +26,7 @@ from timeline.log import Timeline
 from timeline.support import notebook as support_notebook
 from timeline.support.report import format_state, table
 from timeline.transfer import export_store, removed_on_failure
+from timeline.values import Money
 from timeline.verify import checked_rows, verify_store
 from timeline.when import to_when
 
@@ -87,7 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         print(
             f"{at}: US military aid {state.aid_status('US', 'military') or 'no pause recorded'}; "
             f"US intelligence {state.aid_status('US', 'intelligence') or 'no pause recorded'}; "
-            f"UK commitments {_totals(state.totals(provider='GB'))}"
+            f"UK commitments {_totals(state.amounts(provider='GB'))}"
         )
     then = tl.state_at("2025-03-12", known_at="2025-03-07")
     print(
@@ -104,8 +105,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     tl.close()
 
 
-def _totals(totals: dict[str, Any]) -> str:
-    return "; ".join(f"{k} {v:,f}" for k, v in sorted(totals.items())) or "none"
+def _totals(amounts: dict[str, Money]) -> str:
+    return "; ".join(str(m) for _, m in sorted(amounts.items())) or "none"
 
 
 def cmd_show(args: argparse.Namespace) -> None:

@@ -142,7 +142,8 @@ def plot_commitments(tl: Timeline[Any], *, ax: Any = None, known_at: Any = None)
     for index, moment in enumerate(moments):
         state = tl.state_at(moment, known_at=known_at, projection=projection)
         for c in state.commitments:
-            series.setdefault((c.provider, c.amount.currency), [0.0] * len(moments))
+            if c.kind != "spending":  # context, not support (see SupportState.totals)
+                series.setdefault((c.provider, c.amount.currency), [0.0] * len(moments))
         for key, values in series.items():
             values[index] = float(state.totals(provider=key[0]).get(key[1], Decimal(0)))
     for (provider, currency), values in sorted(series.items()):

@@ -52,9 +52,10 @@ def format_state(state: SupportState, title: str = "State of support") -> str:
             ],
         )
     )
-    totals = state.totals()
+    amounts = state.amounts()
     parts.append(
-        "  totals: " + ("; ".join(f"{k} {v:,f}" for k, v in sorted(totals.items())) or "none")
+        "  support totals (spending plans are context, not counted; ~ approximate): "
+        + ("; ".join(str(m) for _, m in sorted(amounts.items())) or "none")
     )
     parts += ["", "Coalitions"]
     parts.append(

@@ -96,7 +96,9 @@ class Pause:
 
 @attrs.frozen
 class Commitment:
-    """Money committed to Ukraine: a loan (latest stage), a procurement deal or a spending plan."""
+    """Money committed: a loan to Ukraine (latest stage), a procurement deal for Ukraine, or a
+    spending plan (``kind="spending"``: context such as an ally's own defence budget, which
+    `SupportState.totals` leaves out)."""
 
     id: str
     kind: Literal["loan", "deal", "spending"]
@@ -108,6 +110,8 @@ class Commitment:
     backing: str | None = None
     stage: LoanStage | None = None
     disbursed: tuple[Money, ...] = ()
+    disbursed_on: tuple[When, ...] = ()
+    """When each disbursement occurred, in the order of `disbursed`."""
 
 
 @attrs.frozen
@@ -162,7 +166,7 @@ class SupportState:
     _aid: Mapping[tuple[str, str, Channel], AidStatus] = attrs.field(factory=dict)
     _aid_log: _Cons = None
     _commitments: _Cons = None
-    _disbursed: Mapping[str, tuple[Money, ...]] = attrs.field(factory=dict)
+    _disbursed: Mapping[str, tuple[tuple[Money, When], ...]] = attrs.field(factory=dict)
     _coalitions: Mapping[str, Coalition] = attrs.field(factory=dict)
     _talks: _Cons = None
     _meetings: _Cons = None
@@ -235,18 +239,43 @@ class SupportState:
                 latest[item.id] = item
             disbursed = self._disbursed
             self._cache["commitments"] = tuple(
-                attrs.evolve(c, disbursed=disbursed[c.id]) if c.id in disbursed else c
+                attrs.evolve(
+                    c,
+                    disbursed=tuple(money for money, _ in disbursed[c.id]),
+                    disbursed_on=tuple(when for _, when in disbursed[c.id]),
+                )
+                if c.id in disbursed
+                else c
                 for c in latest.values()
             )
         result: tuple[Commitment, ...] = self._cache["commitments"]
         return result
 
-    def totals(self, provider: str | None = None, kind: str | None = None) -> dict[str, Decimal]:
-        """Sum of commitments per currency (never mixed), optionally for one provider or kind."""
-        sums: dict[str, Decimal] = {}
+    def _support(self, provider: str | None, kind: str | None) -> Iterator[Commitment]:
         for c in self.commitments:
+            if kind is None and c.kind == "spending":
+                continue  # context, not support to Ukraine: only when asked for by kind
             if (provider is None or c.provider == provider) and (kind is None or c.kind == kind):
-                sums[c.amount.currency] = sums.get(c.amount.currency, Decimal(0)) + c.amount.amount
+                yield c
+
+    def totals(self, provider: str | None = None, kind: str | None = None) -> dict[str, Decimal]:
+        """Sum of support commitments per currency (never mixed), optionally for one provider
+        or kind. Spending plans (an ally's own defence budget) are context, left out unless
+        asked for with ``kind="spending"``. `amounts` says which sums are approximate."""
+        return {currency: money.amount for currency, money in self.amounts(provider, kind).items()}
+
+    def amounts(self, provider: str | None = None, kind: str | None = None) -> dict[str, Money]:
+        """`totals` as `Money`: a sum with any approximate part is approximate (``~``).
+
+        >>> from timeline import support
+        >>> state = support.load_seed().state_at("2025-03-07")
+        >>> str(state.amounts(provider="GB")["GBP"])
+        '~GBP 2,290,000,000'
+        """
+        sums: dict[str, Money] = {}
+        for c in self._support(provider, kind):
+            currency = c.amount.currency
+            sums[currency] = sums[currency] + c.amount if currency in sums else c.amount
         return sums
 
     # --- diplomacy --------------------------------------------------------------------
@@ -345,7 +374,7 @@ class SupportProjection(Reducer[SupportState]):
     @on(LoanDisbursed)
     def _disburse(self, state: SupportState, ev: LoanDisbursed) -> SupportState:
         disbursed = dict(state._disbursed)
-        disbursed[ev.loan] = (*disbursed.get(ev.loan, ()), ev.amount)
+        disbursed[ev.loan] = (*disbursed.get(ev.loan, ()), (ev.amount, ev.occurred))
         return _evolve(state, disbursed=disbursed)
 
     @on(DealSigned)
@@ -404,7 +433,7 @@ class SupportProjection(Reducer[SupportState]):
 
 @attrs.frozen
 class AidChanged:
-    """A channel of aid changed status (``before`` None: nothing recorded, i.e. flowing)."""
+    """A channel of aid changed status (None: nothing recorded about it; "no record" when shown)."""
 
     provider: str
     recipient: str
@@ -416,8 +445,8 @@ class AidChanged:
     def __str__(self) -> str:
         when = f" ({self.since})" if self.since else ""
         return (
-            f"{self.provider} {self.channel.value} aid: {self.before or 'active'} → "
-            f"{self.after or 'active'}{when}"
+            f"{self.provider} {self.channel.value} aid: {self.before or 'no record'} → "
+            f"{self.after or 'no record'}{when}"
         )
 
 
@@ -439,7 +468,20 @@ class CommitmentChanged:
             paid = f", {len(item.disbursed)} tranche(s) paid" if item.disbursed else ""
             return f"{item.amount}{stage}{paid}"
 
-        return f"{c.provider} {c.description}: {money(self.before)} → {money(self.after)} ({c.occurred})"
+        return f"{c.provider} {c.description}: {money(self.before)} → {money(self.after)} ({_changed_on(self.before, self.after)})"
+
+
+def _changed_on(before: Commitment | None, after: Commitment | None) -> When:
+    """When the change happened: a new disbursement's date, else the commitment's own."""
+    c = after or before
+    assert c is not None
+    if (
+        before is not None
+        and after is not None
+        and len(after.disbursed_on) > len(before.disbursed_on)
+    ):
+        return after.disbursed_on[-1]
+    return c.occurred
 
 
 @attrs.frozen
