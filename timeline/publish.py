@@ -164,19 +164,21 @@ def page(
     instants: list[dt.datetime] = sorted({r.recorded_at for r in records})
     knowledge = [moment.isoformat() for moment in instants]
     effective = [tl.events(known_at=moment) for moment in instants]
+    by_id = [{ev.id: ev for ev in events} for events in effective]
     order: dict[str, Event] = {}
     for events in effective:
         for ev in events:
             order.setdefault(ev.id, ev)
     latest = effective[-1] if effective else []
-    ids = [ev.id for ev in latest] + [i for i in order if i not in {e.id for e in latest}]
+    in_latest = {ev.id for ev in latest}
+    ids = [ev.id for ev in latest] + [i for i in order if i not in in_latest]
     items = []
     for event_id in ids:
         versions: list[Event] = []
         known: list[int] = []
         seen_before = False
-        for events in effective:
-            current = next((ev for ev in events if ev.id == event_id), None)
+        for events_by_id in by_id:
+            current = events_by_id.get(event_id)
             if current is None:
                 known.append(-2 if seen_before else -1)
                 continue
