@@ -237,3 +237,51 @@ def test_kiel_release_28_page_size_and_load_time(browser: Any, tmp_path: Path) -
         Path(os.environ["TIMELINE_FIGURES"]).write_text(
             f"kiel_bytes={size} kiel_load_ms={seconds * 1000:.0f}\n", encoding="utf-8"
         )
+
+
+def test_records_and_was_now_follow_the_slider(browser: Any, tmp_path: Path) -> None:
+    from tests.test_publish import X
+
+    tl = timeline.open()
+    tl.append(X(id="abcb", occurred="2025-01-10", what="A"), recorded_at="2025-02-01")
+    for n, what in enumerate("BCB", 2):
+        fix = timeline.Correction(target="abcb", replacement=X(occurred="2025-01-10", what=what))
+        tl.append(fix, recorded_at=f"2025-02-0{n}")
+    path = tmp_path / "abcb.html"
+    tl.to_html(path)
+    open_page(browser, path)
+    set_known(browser, "2025-02-01T23")
+    button(browser, "abcb").click()
+    detail = text_of(browser, "detail")
+    assert "was:" not in detail
+    assert detail.count(" recorded at ") + detail.count(" correction at ") == 1
+    assert "corrected" not in (button(browser, "abcb").get_attribute("class") or "")
+    set_known(browser, "9999")
+    detail = text_of(browser, "detail")
+    assert "was: 2025-01-10 · what=C" in detail
+    assert "now: 2025-01-10 · what=B" in detail
+    assert detail.count(" correction at ") == 3
+    assert "corrected" in (button(browser, "abcb").get_attribute("class") or "")
+    assert browser.get_log("browser") == []
+
+
+def test_the_state_date_follows_a_click_not_the_slider(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    from tests.test_publish import X
+
+    tl = timeline.open()
+    for n, day in enumerate(["2025-01-10", "2025-02-10", "2025-03-10", "2025-03-20"]):
+        tl.append(X(id=f"m{n}", occurred=day), recorded_at=f"2025-04-0{n + 1}")
+    path = tmp_path / "months.html"
+    tl.to_html(path, max_state_dates=3)  # month ends: 01-31, 02-28, 03-31
+    open_page(browser, path)
+    set_known(browser, "9999")
+    button(browser, "m2").click()  # 10 March: its state is at 31 March, where it counts
+    picker = Select(browser.find_element("id", "date"))
+    assert picker.first_selected_option.text == "2025-03-31"
+    assert "m2" in text_of(browser, "state")
+    picker.select_by_visible_text("2025-01-31")
+    set_known(browser, "2025-04-02T23")
+    set_known(browser, "9999")
+    assert picker.first_selected_option.text == "2025-01-31"

@@ -213,10 +213,14 @@ def test_files_are_written_whole_and_never_over_a_log(tmp_path: Path) -> None:
     assert list(tmp_path.glob(".*")) == []  # no temporary file left behind
 
 
-def test_many_dates_are_summarised_at_month_ends() -> None:
+def test_many_dates_are_summarised_at_month_then_quarter_ends() -> None:
     tl = support.load_seed()
-    data = page_data(publish.page(tl, max_state_dates=3))
+    data = page_data(publish.page(tl, max_state_dates=5))
     assert data["dates"] == ["2024-10-31", "2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30"]
+    data = page_data(publish.page(tl, max_state_dates=3))
+    assert data["dates"] == ["2024-12-31", "2025-03-31", "2025-06-30"]
+    with pytest.raises(ValueError, match="positive"):
+        publish.page(tl, max_state_dates=0)
 
 
 def test_the_command_line_publishes_the_seed(tmp_path: Path) -> None:
@@ -249,3 +253,162 @@ def test_the_command_line_publishes_the_seed(tmp_path: Path) -> None:
     )
     assert again.returncode == 2
     assert "exists" in again.stderr
+
+
+@timeline.event("test.publish.x", version=1)
+class X(timeline.Event):
+    what: str = ""
+
+
+def test_a_long_log_keeps_the_page_small() -> None:
+    """Every append its own instant: the slider keeps them all; states are computed for at
+    most max_state_instants of them and max_state_dates dates."""
+    tl = timeline.open()
+    for n in range(300):
+        day = f"2025-{1 + n // 28:02d}-{1 + n % 28:02d}"
+        tl.append(X(id=f"e{n}", occurred=day), recorded_at=f"{day}T12:00:00Z")
+    text = publish.page(tl)
+    data = page_data(text)
+    assert len(data["knowledge"]) == 300
+    assert len(data["states"]) <= publish.MAX_STATE_INSTANTS
+    assert len(data["dates"]) <= publish.MAX_STATE_DATES
+    assert len(data["panel_of"]) == 300
+    assert data["panel_of"] == sorted(data["panel_of"])
+    assert len(text) < 20_000_000
+
+
+def test_records_carry_their_instant_for_the_slider() -> None:
+    tl = timeline.open()
+    tl.append(X(id="abcb", occurred="2025-01-10", what="A"), recorded_at="2025-02-01")
+    for n, what in enumerate("BCB", 2):
+        fix = timeline.Correction(target="abcb", replacement=X(occurred="2025-01-10", what=what))
+        tl.append(fix, recorded_at=f"2025-02-0{n}")
+    [event] = page_data(publish.page(tl))["events"]
+    assert event["known"] == [0, 1, 2, 1]
+    assert [v["summary"] for v in event["versions"]] == ["what=A", "what=B", "what=C"]
+    assert [h["recorded_ms"] for h in event["history"]] == page_data(publish.page(tl))[
+        "knowledge_ms"
+    ]
+
+
+def test_written_files_are_readable_like_any_new_file(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        page = support.load_seed().to_html(tmp_path / "seed.html")
+        doc_path = tmp_path / "seed.json"
+        support.load_seed().to_timelinejs(doc_path)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(page.path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(doc_path.stat().st_mode) == 0o644
+
+
+def test_bad_targets_are_refused_before_any_work(tmp_path: Path) -> None:
+    tl = support.load_seed()
+    with pytest.raises(StoreError, match="folder does not exist") as missing:
+        tl.to_html(tmp_path / "no" / "such" / "page.html")
+    assert "page.html" in str(missing.value)
+    with pytest.raises(StoreError, match="is a folder"):
+        tl.to_html(tmp_path)
+    log = tmp_path / "w.db"
+    timeline.open(log).close()
+    with pytest.raises(StoreError, match="belongs to a log"):
+        tl.to_html(tmp_path / "w.db-wal", overwrite=True)
+    with pytest.raises(TypeError, match="title must be text"):
+        publish.page(tl, title=None)  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.db"]
+
+
+def test_odd_groups_states_and_eras_do_not_break_the_page() -> None:
+    import enum
+
+    class Side(enum.Enum):
+        A = "a"
+
+    class Broken:
+        def initial(self) -> object:
+            return self
+
+        def apply(self, state: object, event: timeline.Event) -> object:
+            return state
+
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    tl = timeline.open()
+    tl.append(X(id="x", occurred="2025-03-03"))
+    data = page_data(text := publish.page(tl, group=lambda ev: Side.A, projection=Broken()))
+    assert data["events"][0]["group"] == "Side.A"
+    assert "could not be shown" in text
+    empty = publish.timelinejs(
+        timeline.open(), eras=[publish.Era(tl.events()[0].occurred.earliest, None, "x")]
+    )
+    assert empty["events"] == []
+    assert empty["eras"][0]["end_date"] == {"year": 2025, "month": 3, "day": 3}
+
+
+def test_timelinejs_never_states_a_false_exact_day() -> None:
+    tl = timeline.open()
+    tl.append(
+        X(id="US-1", occurred="2025-03-XX"),
+        X(id="us-1", occurred="2025-03-04%"),
+        X(id="old", occurred="0001-06-01"),
+        X(id="far", occurred="9999-06-01"),
+        X(id="1st", occurred="2025-03-1X"),
+    )
+    doc = publish.timelinejs(tl, group=lambda ev: "<b>group</b>")
+    check_timelinejs(doc)
+    slides = {s["unique_id"]: s for s in doc["events"]}
+    assert set(slides) == {"us-1", "us-1-2", "old", "far", "e-1st"}
+    xx = slides["us-1"]
+    assert xx["start_date"] == {"year": 2025, "month": 3, "day": 1}
+    assert xx["end_date"] == {"year": 2025, "month": 3, "day": 31}
+    assert xx["display_date"] == "2025-03-XX (some digits unknown)"
+    assert slides["us-1-2"]["display_date"] == "2025-03-04 (approximate and uncertain)"
+    assert "display_date" not in slides["old"]
+    assert slides["old"]["start_date"] == {"year": 1, "month": 6, "day": 1}
+    assert slides["far"]["start_date"] == {"year": 9999, "month": 6, "day": 1}
+    assert slides["e-1st"]["display_date"] == "2025-03-1X (some digits unknown)"
+    assert all(s["group"] == "&lt;b&gt;group&lt;/b&gt;" for s in doc["events"])
+
+
+def test_the_page_runs_only_its_own_script_and_the_notebook_frame_is_sandboxed() -> None:
+    text = publish.page(support.load_seed())
+    assert "script-src 'unsafe-inline'" not in text
+    assert f"script-src '{publish._SCRIPT_HASH}'" in text
+    page = publish.Page(text, Path("x.html"))
+    assert '<iframe sandbox="allow-scripts"' in page._repr_html_()
+
+
+def test_the_command_line_publishes_a_log_file(tmp_path: Path) -> None:
+    log = tmp_path / "seed.db"
+    support.fill(support.open(log)).close()
+    for command, out in (("html", "seed.html"), ("timelinejs", "seed.json")):
+        done = subprocess.run(
+            [sys.executable, "-m", "timeline", command, str(tmp_path / out), "--db", str(log)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("wrote")
+
+
+def test_a_huge_quote_is_not_copied_into_every_state() -> None:
+    tl = timeline.open()
+    quote = "q" * 1_000_000
+    tl.append(
+        X(id="big", occurred="2025-01-01", source=Source(quote=quote)), recorded_at="2025-02-01"
+    )
+    for n in range(1, 20):
+        tl.append(
+            X(id=f"e{n}", occurred=f"2025-01-{n + 1:02d}"), recorded_at=f"2025-02-{n + 1:02d}"
+        )
+    text = publish.page(tl)
+    assert len(text) < 5_000_000
+    big = next(e for e in page_data(text)["events"] if e["id"] == "big")
+    assert big["versions"][0]["source"]["quote"] == quote  # the event detail keeps it whole

@@ -244,7 +244,8 @@ def cmd_html(args: argparse.Namespace) -> None:
         written = publish.to_html(
             tl, args.out, title=args.title, group=_group, overwrite=args.force
         )
-    print(f"wrote {written.path} ({len(written.html.encode()):,} bytes, {tl.head} records)")
+        records = tl.head
+    print(f"wrote {written.path} ({len(written.html.encode()):,} bytes, {records} records)")
 
 
 def cmd_timelinejs(args: argparse.Namespace) -> None:

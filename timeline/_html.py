@@ -21,6 +21,12 @@ __all__ = ["details", "events_table", "source_cell", "table", "unstyled"]
 _STYLE = "border-collapse:collapse;text-align:left"
 _CELL = "border-bottom:1px solid #ccc;padding:2px 8px;vertical-align:top"
 _SKIP = frozenset({"id", "occurred", "source"})
+CELL_CHARS = 400
+"""Longer texts are cut (with "…") in table cells; the event itself keeps every character."""
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
 def table(
@@ -51,7 +57,7 @@ class Markup(str):
 
 
 def _cell(value: object) -> str:
-    return value if isinstance(value, Markup) else html.escape(str(value))
+    return value if isinstance(value, Markup) else html.escape(_cut(str(value)))
 
 
 def _text(value: object) -> str:
@@ -84,9 +90,9 @@ def source_cell(source: Source | None) -> Markup:
     label = ", ".join(
         str(part) for part in (source.publisher or source.title, source.published) if part
     )
-    quote = source.quote or source.title or ""
+    quote = _cut(source.quote or source.title or "")
     return Markup(
-        f'<span title="{html.escape(quote)}">{html.escape(label or "source")}</span>'
+        f'<span title="{html.escape(quote)}">{html.escape(_cut(label) or "source")}</span>'
         + (f"<br><q>{html.escape(quote)}</q>" if source.quote else "")
     )
 

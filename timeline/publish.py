@@ -21,6 +21,8 @@ in a table that the browser renders lazily (``content-visibility``).
 
 from __future__ import annotations
 
+import base64
+import calendar
 import datetime as dt
 import hashlib
 import html
@@ -32,20 +34,20 @@ from pathlib import Path
 from typing import Any, Final
 
 import attrs
-import pendulum
 
 from timeline import _html
 from timeline.errors import StoreError
 from timeline.events import Correction, Event, Retraction
 from timeline.values import Money
-from timeline.when import Precision
+from timeline.when import Precision, When
 
 __all__ = ["MAX_STATE_DATES", "Era", "Page", "page", "timelinejs", "to_html", "to_timelinejs"]
 
-_OPEN_START: Final = 1
-_OPEN_END: Final = 9999
 MAX_STATE_DATES: Final = 120
-"""Beyond this many event dates, the page carries states at month ends instead."""
+"""Beyond this many event dates, the page carries states at month (quarter, year) ends."""
+MAX_STATE_INSTANTS: Final = 40
+"""Beyond this many knowledge instants, states are computed for the last of each day (month,
+year); the slider keeps every instant and its panel says which knowledge it shows."""
 
 
 @attrs.frozen
@@ -93,8 +95,8 @@ def _version(ev: Event) -> dict[str, Any]:
     return {
         "type": ev.event_type,
         "occurred": str(when),
-        "start": None if when.earliest.year <= _OPEN_START else _ms(when.earliest),
-        "end": None if when.latest.year >= _OPEN_END else _ms(when.latest),
+        "start": None if _is_open_start(when) else _ms(when.earliest),
+        "end": None if _is_open_end(when) else _ms(when.latest),
         "precision": when.precision.value,
         "summary": _html.details(ev),
         "amounts": _amounts(ev),
@@ -117,6 +119,7 @@ def _history(tl: Any, event_id: str) -> list[dict[str, Any]]:
             {
                 "position": record.position,
                 "recorded_at": record.recorded_at.isoformat(),
+                "recorded_ms": _ms(record.recorded_at),
                 "kind": kind,
                 "reason": getattr(ev, "reason", None) or "",
             }
@@ -125,46 +128,93 @@ def _history(tl: Any, event_id: str) -> list[dict[str, Any]]:
 
 
 def _state_html(state: object, at: str, known: str) -> str:
-    render = getattr(state, "_repr_html_", None)
-    body = render() if callable(render) else f"<pre>{html.escape(repr(state))}</pre>"
     heading = f"<h3>State at {html.escape(at)}, as known at {html.escape(known)}</h3>"
-    return heading + _html.unstyled(str(body))
+    render = getattr(state, "_repr_html_", None)
+    try:
+        body = render() if callable(render) else None
+        if not isinstance(body, str):
+            body = f"<pre>{html.escape(repr(state))}</pre>"
+    except Exception as exc:  # noqa: BLE001 - one state that cannot render must not lose the page
+        body = f"<p>(this state could not be shown: {html.escape(repr(exc))})</p>"
+    return heading + _html.unstyled(body)
+
+
+def _is_open_start(when: When) -> bool:
+    return when.precision is Precision.INTERVAL and when.start is None
+
+
+def _is_open_end(when: When) -> bool:
+    return when.precision is Precision.INTERVAL and when.end is None
+
+
+def _ends(day: str, unit: str) -> str:
+    """The last day of the month, quarter or year that `day` (ISO) falls in."""
+    year, month = int(day[:4]), int(day[5:7])
+    if unit == "year":
+        month = 12
+    elif unit == "quarter":
+        month = (month + 2) // 3 * 3
+    return dt.date(year, month, calendar.monthrange(year, month)[1]).isoformat()
 
 
 def _state_dates(events: Sequence[Event], limit: int) -> list[str]:
-    days = sorted(
-        {_day(ev.occurred.earliest) for ev in events if ev.occurred.earliest.year > _OPEN_START}
-    )
-    if len(days) <= limit:
-        return days
-    months = sorted({day[:7] for day in days})
-    ends = []
-    for month in months:
-        first = pendulum.parse(f"{month}-01")
-        assert isinstance(first, pendulum.DateTime)
-        ends.append(first.end_of("month").date().isoformat())
-    return ends
+    """Dates for the state panel: each event's day (every version's), or, past `limit` of
+    them, the ends of their months, quarters or years: never more than `limit`."""
+    days = sorted({_day(ev.occurred.earliest) for ev in events if not _is_open_start(ev.occurred)})
+    for unit in ("day", "month", "quarter", "year"):
+        chosen = days if unit == "day" else sorted({_ends(day, unit) for day in days})
+        if len(chosen) <= limit:
+            return chosen
+    return chosen[-limit:]
+
+
+def _panel_instants(instants: Sequence[dt.datetime], limit: int) -> list[int]:
+    """Indexes of the knowledge instants that get state panels: all of them, or, past `limit`,
+    the last instant of each day, month or year (never more than `limit`)."""
+    everything = list(range(len(instants)))
+    if len(everything) <= limit:
+        return everything
+    for width in (10, 7, 4):  # YYYY-MM-DD, YYYY-MM, YYYY
+        last: dict[str, int] = {}
+        for index, moment in enumerate(instants):
+            last[moment.astimezone(dt.UTC).isoformat()[:width]] = index
+        chosen = sorted(last.values())
+        if len(chosen) <= limit:
+            return chosen
+    return chosen[-limit:]
 
 
 def page(
     tl: Any,
     *,
     title: str = "Timeline",
-    group: Callable[[Event], str] | None = None,
+    group: Callable[[Event], object] | None = None,
     projection: Any = None,
     max_state_dates: int = MAX_STATE_DATES,
+    max_state_instants: int = MAX_STATE_INSTANTS,
 ) -> str:
     """The self-contained HTML page of `tl` (see the module docs); `to_html` writes it.
 
     `group` names the row of each event (default: its type); `projection` is the state shown
-    for a date (default: the timeline's own).
+    for a date (default: the timeline's own). The state panels are computed for at most
+    `max_state_dates` dates and `max_state_instants` knowledge instants (see the module docs),
+    so the page stays small for a long log; the slider still has every instant.
     """
+    if not isinstance(title, str):
+        raise TypeError(f"title must be text, not {title!r}")
+    for name, value in (
+        ("max_state_dates", max_state_dates),
+        ("max_state_instants", max_state_instants),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, not {value!r}")
     group_of = group or (lambda ev: ev.event_type)
     records = list(tl.records())
     instants: list[dt.datetime] = sorted({r.recorded_at for r in records})
     knowledge = [moment.isoformat() for moment in instants]
     effective = [tl.events(known_at=moment) for moment in instants]
     by_id = [{ev.id: ev for ev in events} for events in effective]
+    every_version: list[Event] = []
     order: dict[str, Event] = {}
     for events in effective:
         for ev in events:
@@ -186,39 +236,51 @@ def page(
             if current not in versions:
                 versions.append(current)
             known.append(versions.index(current))
+        every_version.extend(versions)
         items.append(
             {
                 "id": event_id,
-                "group": group_of(versions[-1]),
+                "group": str(group_of(versions[-1])),
                 "versions": [_version(v) for v in versions],
                 "known": known,
                 "history": _history(tl, event_id),
             }
         )
-    dates = _state_dates(list(order.values()), max_state_dates)
+    dates = _state_dates(every_version, max_state_dates)
+    panel_rows = _panel_instants(instants, max_state_instants)
     templates: dict[str, int] = {}
     bodies: list[str] = []
-    states: list[list[int]] = []
-    for moment, label in zip(instants, knowledge, strict=True):
+    rows: list[list[int]] = []
+    for index in panel_rows:
         row = []
         for day in dates:
-            state = tl.state_at(day, known_at=moment, projection=projection)
-            body = _state_html(state, day, label)
+            state = tl.state_at(day, known_at=instants[index], projection=projection)
+            body = _state_html(state, day, knowledge[index])
             key = hashlib.sha256(body.encode()).hexdigest()
             if key not in templates:
                 templates[key] = len(bodies)
                 bodies.append(body)
             row.append(templates[key])
-        states.append(row)
+        rows.append(row)
+    # each knowledge instant shows the panels of the latest instant at or before it that has them
+    panel_of = []
+    position = -1
+    for index in range(len(instants)):
+        while position + 1 < len(panel_rows) and panel_rows[position + 1] <= index:
+            position += 1
+        panel_of.append(position)
     data = {
         "title": title,
         "knowledge": knowledge,
+        "knowledge_ms": [_ms(moment) for moment in instants],
         "events": items,
         "dates": dates,
-        "states": states,
+        "states": rows,
+        "panel_of": panel_of,
     }
     return _PAGE.format(
         title=html.escape(title),
+        csp_script=_SCRIPT_HASH,
         data=_script_json(data),
         templates="".join(
             f'<template id="state-{n}">{body}</template>' for n, body in enumerate(bodies)
@@ -245,22 +307,43 @@ def _plain_table(events: Iterable[Event]) -> str:
     return _html.events_table(events, caption="Every event, as known at the latest record")
 
 
-def _write(path: str | os.PathLike[str], text: str, overwrite: bool) -> Path:
-    """Write `text` beside `path` and rename it into place: all or nothing. An existing file is
-    refused unless `overwrite`."""
+def _target(path: str | os.PathLike[str], overwrite: bool) -> Path:
+    """Check, before anything is built, that `path` may be written."""
     target = Path(path)
+    if not str(path) or target.is_dir():
+        raise StoreError("is a folder; give a file name", path=str(target))
+    if not target.parent.is_dir():
+        raise StoreError("its folder does not exist", path=str(target))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if target.name.endswith(suffix) and suffix:
+            log = target.with_name(target.name[: -len(suffix)])
+            if log.is_file() and _is_sqlite(log):
+                raise StoreError("belongs to a log; write the page elsewhere", path=str(target))
     if target.exists() and not overwrite:
         raise StoreError(
             "exists; choose a new file (--force or overwrite=True replaces it)", path=str(target)
         )
-    if target.exists() and target.is_file():
-        with target.open("rb") as existing:
-            if existing.read(16) == b"SQLite format 3\x00":
-                raise StoreError("is a log; write the page to another file", path=str(target))
-    handle, temp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+    if target.is_file() and _is_sqlite(target):
+        raise StoreError("is a log; write the page to another file", path=str(target))
+    return target
+
+
+def _is_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) == b"SQLite format 3\x00"
+
+
+def _write(target: Path, text: str) -> Path:
+    """Write `text` beside `target` and rename it into place: all or nothing, readable as any
+    new file would be (the umask applies)."""
+    data = text.encode("utf-8")  # a lone surrogate fails here, before any file exists
+    umask = os.umask(0)
+    os.umask(umask)
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -273,8 +356,9 @@ def to_html(
 ) -> Page:
     """Write the page of `tl` to `path` (UTF-8) and return it; options as for `page`. An
     existing file is refused unless `overwrite`."""
+    target = _target(path, overwrite)
     text = page(tl, **options)
-    return Page(text, _write(path, text, overwrite))
+    return Page(text, _write(target, text))
 
 
 @attrs.frozen
@@ -290,7 +374,8 @@ class Page:
     def _repr_html_(self) -> str:
         # inline in a notebook: in an iframe, so its script and style stay its own
         return (
-            '<iframe style="width:100%;height:640px;border:1px solid #ccc" '
+            '<iframe sandbox="allow-scripts" '
+            'style="width:100%;height:640px;border:1px solid #ccc" '
             f'srcdoc="{html.escape(self.html, quote=True)}"></iframe>'
         )
 
@@ -306,52 +391,104 @@ def _date_parts(moment: dt.datetime, precision: str) -> dict[str, Any]:
     return parts
 
 
+def _tljs_id(event_id: str, taken: set[str]) -> str:
+    """An id TimelineJS keeps as it is (it lowercases ids and drops all but ``[a-z0-9 -]``, and
+    uses them in URL hashes), unique within the document."""
+    base = "".join(c if c.isascii() and (c.isalnum() or c == "-") else "-" for c in event_id)
+    base = base.lower().strip("-") or "event"
+    if base[0].isdigit():
+        base = f"e-{base}"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def _slide_dates(when: When) -> dict[str, Any] | None:
+    """start_date, end_date and display_date of a slide; None when nothing can be placed."""
+    open_start, open_end = _is_open_start(when), _is_open_end(when)
+    if open_start and open_end:  # pragma: no cover - a When cannot be open at both ends
+        return None
+    precision = when.precision.value
+    exact = not (when.approximate or when.uncertain or when.unspecified)
+    dates: dict[str, Any] = {}
+    if when.precision is Precision.INTERVAL or when.unspecified:
+        start = when.latest if open_start else when.earliest
+        dates["start_date"] = _date_parts(start, "day")
+        if not open_start and not open_end and _day(when.earliest) != _day(when.latest):
+            dates["end_date"] = _date_parts(when.latest, "day")
+    else:
+        dates["start_date"] = _date_parts(when.earliest, precision)
+    if not exact or when.precision is Precision.INTERVAL:
+        dates["display_date"] = _display(when)
+    return dates
+
+
+def _display(when: When) -> str:
+    if _is_open_start(when):
+        return f"by {when.end} (start unknown)"
+    if _is_open_end(when):
+        return f"from {when.start} (end unknown)"
+    text = str(when).replace("/", " to ")
+    notes = []
+    if when.approximate and when.uncertain:
+        notes.append("approximate and uncertain")
+    elif when.approximate:
+        notes.append("approximate")
+    elif when.uncertain:
+        notes.append("uncertain")
+    if when.unspecified:
+        notes.append("some digits unknown")
+    plain = text.replace("%", "").replace("~", "").replace("?", "")
+    return plain + (f" ({', '.join(notes)})" if notes else "")
+
+
 def timelinejs(
     tl: Any,
     *,
     title: str = "Timeline",
-    group: Callable[[Event], str] | None = None,
+    group: Callable[[Event], object] | None = None,
     eras: Sequence[Era] = (),
 ) -> dict[str, Any]:
     """The TimelineJS 3 document of `tl`'s effective events (the latest knowledge).
 
     Each event is a slide with ``start_date`` (and ``end_date`` for a span) in the parts its
-    precision allows, a ``display_date`` for every uncertain date, ``text.headline`` and
+    precision allows, a ``display_date`` for every interval, approximate, uncertain or partly
+    unknown date (TimelineJS would otherwise show a false exact day), ``text.headline`` and
     ``text.text`` (HTML, every text escaped: TimelineJS renders it as HTML) with the quote and
-    its source, a ``group`` and a ``unique_id``. `eras` become TimelineJS eras.
+    its source, an escaped ``group``, and a ``unique_id`` TimelineJS keeps as it is. `eras`
+    become TimelineJS eras (an open era ends at the latest event).
     """
+    if not isinstance(title, str):
+        raise TypeError(f"title must be text, not {title!r}")
     group_of = group or (lambda ev: ev.event_type)
+    events: list[Event] = tl.events()
     slides = []
-    for ev in tl.events():
-        when = ev.occurred
-        precision = when.precision.value
-        slide: dict[str, Any] = {
-            "unique_id": ev.id,
-            "group": group_of(ev),
-            "text": {"headline": html.escape(_headline(ev)), "text": _slide_text(ev)},
-        }
-        open_start = when.earliest.year <= _OPEN_START
-        open_end = when.latest.year >= _OPEN_END
-        start = when.latest if open_start else when.earliest
-        if open_start and open_end:
-            continue  # nothing TimelineJS could place
-        interval = when.precision is Precision.INTERVAL
-        slide["start_date"] = _date_parts(start, "day" if interval else precision)
-        uncertain = interval or precision not in ("day", "instant") or str(when)[-1:] in "~?%"
-        if interval and not open_start and not open_end:
-            slide["end_date"] = _date_parts(when.latest, "day")
-        if uncertain or open_start or open_end:
-            slide["display_date"] = _display(str(when), open_start, open_end)
-        slides.append(slide)
+    taken: set[str] = set()
+    for ev in events:
+        dates = _slide_dates(ev.occurred)
+        if dates is None:  # pragma: no cover - see _slide_dates
+            continue
+        slides.append(
+            {
+                "unique_id": _tljs_id(ev.id, taken),
+                "group": html.escape(str(group_of(ev))),
+                "text": {"headline": html.escape(_headline(ev)), "text": _slide_text(ev)},
+                **dates,
+            }
+        )
     doc: dict[str, Any] = {
         "title": {"text": {"headline": html.escape(title), "text": ""}},
         "events": slides,
     }
     if eras:
+        fallback = _latest_event(events)
         doc["eras"] = [
             {
                 "start_date": _date_parts(era.start, "day"),
-                "end_date": _date_parts(era.end or _latest_event(tl), "day"),
+                "end_date": _date_parts(era.end or fallback or era.start, "day"),
                 "text": {"headline": html.escape(era.headline)},
             }
             for era in eras
@@ -359,20 +496,10 @@ def timelinejs(
     return doc
 
 
-def _latest_event(tl: Any) -> dt.datetime:
-    events: list[Event] = tl.events()
-    ends = [e.occurred.latest for e in events if e.occurred.latest.year < _OPEN_END]
-    starts = [e.occurred.earliest for e in events]
-    latest: dt.datetime = max(ends + starts)
-    return latest
-
-
-def _display(text: str, open_start: bool, open_end: bool) -> str:
-    if open_start:
-        return f"by {text.rsplit('/', maxsplit=1)[-1]} (start unknown)"
-    if open_end:
-        return f"from {text.split('/', maxsplit=1)[0]} (end unknown)"
-    return text.replace("/", " to ").replace("~", " (approximate)").replace("?", " (uncertain)")
+def _latest_event(events: Sequence[Event]) -> dt.datetime | None:
+    ends = [e.occurred.latest for e in events if not _is_open_end(e.occurred)]
+    starts = [e.occurred.earliest for e in events if not _is_open_start(e.occurred)]
+    return max(ends + starts, default=None)
 
 
 def _headline(ev: Event) -> str:
@@ -396,8 +523,9 @@ def to_timelinejs(
 ) -> dict[str, Any]:
     """Write `timelinejs` of `tl` to `path` as JSON and return the document. An existing file
     is refused unless `overwrite`."""
+    target = _target(path, overwrite)
     doc = timelinejs(tl, **options)
-    _write(path, json.dumps(doc, ensure_ascii=False, indent=1), overwrite)
+    _write(target, json.dumps(doc, ensure_ascii=False, indent=1))
     return doc
 
 
@@ -512,6 +640,18 @@ _SCRIPT: Final = r"""
     b.title = v.type + " · " + v.occurred + (v.start === null ? " (open start)" : "") +
       (v.end === null ? " (open end)" : "");
   }
+  function knownRecords(e, k) {
+    var limit = data.knowledge_ms[k];
+    return e.history.filter(function (h) { return h.recorded_ms <= limit; });
+  }
+  function isCorrected(e, k) {
+    return knownRecords(e, k).some(function (h) { return h.kind === "correction"; });
+  }
+  function previousVersion(e, k) {
+    var n = e.known[k];
+    for (var j = k - 1; j >= 0; j--) if (e.known[j] >= 0 && e.known[j] !== n) return e.known[j];
+    return -1;
+  }
   function render() {
     var k = Number(slider.value);
     knownLabel.textContent = data.knowledge[k] || "(empty log)";
@@ -522,8 +662,9 @@ _SCRIPT: Final = r"""
       b.classList.toggle("retracted", n === -2);
       var last = n >= 0 ? n : lastKnown(e, k);
       if (last >= 0) place(b, e.versions[last]);
-      b.classList.toggle("corrected", n > 0);
-      b.setAttribute("aria-label", e.id + (n === -2 ? " (retracted)" : n > 0 ? " (corrected)" : ""));
+      var corrected = n >= 0 && isCorrected(e, k);
+      b.classList.toggle("corrected", corrected);
+      b.setAttribute("aria-label", e.id + (n === -2 ? " (retracted)" : corrected ? " (corrected)" : ""));
     });
     if (selected !== null) showDetail(selected);
     showState();
@@ -539,9 +680,11 @@ _SCRIPT: Final = r"""
     if (n === -1) { detail.appendChild(el("p", "Not known yet at this time.")); return; }
     var v = e.versions[n >= 0 ? n : lastKnown(e, k)];
     if (n === -2) detail.appendChild(el("p", "Retracted: it no longer counts.", "old"));
-    if (n > 0) {
+    var before = n >= 0 ? previousVersion(e, k) : -1;
+    if (before >= 0) {
+      var old = e.versions[before];
       var was = el("p", null);
-      was.appendChild(el("span", "was: " + e.versions[n - 1].occurred + " · " + e.versions[n - 1].summary, "old"));
+      was.appendChild(el("span", "was: " + old.occurred + " · " + old.summary, "old"));
       was.appendChild(document.createElement("br"));
       was.appendChild(el("span", "now: " + v.occurred + " · " + v.summary, "new"));
       detail.appendChild(was);
@@ -555,24 +698,31 @@ _SCRIPT: Final = r"""
       if (cite) detail.appendChild(el("p", "Source: " + cite));
     }
     var list = el("ul", null);
-    e.history.forEach(function (h) {
+    knownRecords(e, k).forEach(function (h) {
       list.appendChild(el("li", "#" + h.position + " " + h.kind + " at " + h.recorded_at + (h.reason ? " — " + h.reason : "")));
     });
-    detail.appendChild(el("h4", "Records"));
+    detail.appendChild(el("h4", "Records known then"));
     detail.appendChild(list);
-    if (v.start !== null) {
+  }
+  function select(i) {
+    selected = i;
+    showDetail(i);
+    // the state at the event's date: the first state date on or after it, so it counts
+    var e = data.events[i], n = lastKnown(e, Number(slider.value));
+    var v = e.versions[n >= 0 ? n : e.versions.length - 1];
+    if (v.start !== null && data.dates.length) {
       var day = new Date(v.start).toISOString().slice(0, 10);
-      var best = 0;
-      data.dates.forEach(function (d, j) { if (d <= day) best = j; });
-      if (data.dates.length) { datePick.value = String(best); showState(); }
+      var best = data.dates.length - 1;
+      for (var j = data.dates.length - 1; j >= 0; j--) if (data.dates[j] >= day) best = j;
+      datePick.value = String(best);
+      showState();
     }
   }
-  function select(i) { selected = i; showDetail(i); }
   function showState() {
     var k = Number(slider.value), j = Number(datePick.value);
     statePanel.replaceChildren();
-    if (!data.states.length || !data.dates.length) return;
-    var t = document.getElementById("state-" + data.states[k][j]);
+    if (!data.dates.length || k >= data.panel_of.length || data.panel_of[k] < 0) return;
+    var t = document.getElementById("state-" + data.states[data.panel_of[k]][j]);
     statePanel.appendChild(t.content.cloneNode(true));
   }
   data.dates.forEach(function (d, j) {
@@ -597,7 +747,7 @@ _SCRIPT: Final = r"""
 
 _PAGE: Final = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src '{csp_script}'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>{style}</style></head>
 <body>
@@ -621,3 +771,8 @@ learned them; a dashed edge is an open end; struck out: retracted; outlined: cor
 <script>{script}</script>
 </body></html>
 """
+
+_SCRIPT_HASH: Final = (
+    "sha256-" + base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+)
+"""The Content-Security-Policy source that lets exactly the page's own script run."""
