@@ -29,7 +29,7 @@ def seed() -> timeline.Timeline[Any]:
 
 def test_events_frame(seed: timeline.Timeline[Any]) -> None:
     frame = seed.to_pandas()
-    assert len(frame) == 21
+    assert len(frame) == 22
     assert list(frame.columns) == [
         "id",
         "type",

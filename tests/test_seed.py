@@ -157,3 +157,40 @@ def test_seeds_readme_is_the_provenance_file() -> None:
     readme = (SEEDS / "README.md").read_text(encoding="utf-8")
     assert "Knowledge never precedes its source" in readme
     assert "2025-01-20" in readme
+
+
+def test_paraphrases_are_not_presented_as_the_speakers_words() -> None:
+    state = timeline.load_seed().state_at("2025-03-31")
+    assert state.positions["US"]["european-defence-spending"].paraphrase
+    assert state.positions["US"]["uk-france-lead-coalition"].paraphrase
+    assert not state.positions["RU"]["nato-troops-in-ukraine"].paraphrase
+    assert "(paraphrase)" in state._repr_html_()
+
+
+def test_a_version_1_statement_reads_as_not_a_paraphrase() -> None:
+    from timeline.codec import decode
+
+    v1 = {
+        "id": "s",
+        "occurred": "2025-03-06",
+        "source": None,
+        "speaker": {"name": "A", "role": None, "actor": None},
+        "actor": "GB",
+        "subject": "x",
+        "stance": "supports",
+        "quote": "words",
+    }
+    ev = decode("statement.made", 1, v1)
+    assert getattr(ev, "paraphrase", None) is False
+    with pytest.raises(timeline.InvalidEvent, match="paraphrase"):
+        decode("statement.made", 2, {**v1, "paraphrase": "yes"})
+
+
+def test_ukraine_accepting_the_ceasefire_proposal_is_recorded_with_its_source() -> None:
+    seed = timeline.load_seed()
+    record = seed.record("ukraine-accepts-ceasefire-proposal")
+    assert record.event.source is not None
+    assert record.event.source.publisher == "Politico Europe"
+    position = seed.state_at("2025-03-12").positions["UA"]["30-day-ceasefire"]
+    assert position.stance.value == "supports"
+    assert position.quote is None  # the source gives no verbatim words for it

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from timeline.events import Event, event
+from timeline.events import Event, event, upcaster
 from timeline.support.actors import Person, actor_code
 from timeline.values import Money, optional_when
 from timeline.when import When
@@ -175,15 +175,26 @@ class TroopsPledged(Event):
     description: str | None = None
 
 
-@event("statement.made", version=1)
+@event("statement.made", version=2)
 class StatementMade(Event):
-    """`speaker`, for `actor`, takes a `stance` on `subject` (a short key such as ``nato-troops-in-ukraine``)."""
+    """`speaker`, for `actor`, takes a `stance` on `subject` (a short key such as ``nato-troops-in-ukraine``).
+
+    `quote` is the speaker's words; ``paraphrase=True`` says it is a source's paraphrase of
+    them, not a quotation (version 2; stored version-1 statements read as ``paraphrase=False``).
+    """
 
     speaker: Person
     actor: str = attrs.field(converter=_actor)
     subject: str
     stance: Stance = attrs.field(converter=Stance)
     quote: str | None = None
+    paraphrase: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+
+@upcaster("statement.made", from_version=1)
+def _statement_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 had no `paraphrase`: its quotes were taken as the speaker's words."""
+    return {**data, "paraphrase": False}
 
 
 @event("spending.announced", version=1)

@@ -52,6 +52,12 @@ def _actor_column(ev: Event) -> Mapping[str, object]:
     return {"actors": actors(ev)}
 
 
+def _quote(position: Any) -> str:
+    if not position.quote:
+        return ""
+    return f"{position.quote} (paraphrase)" if position.paraphrase else position.quote
+
+
 def state_frame(state: SupportState) -> Any:
     """The commitments of a `SupportState`, one row each."""
     pd = require("pandas")
@@ -103,7 +109,7 @@ def state_html(state: SupportState) -> str:
     positions = _html.table(
         ["actor", "subject", "stance", "speaker", "quote"],
         [
-            (p.actor, p.subject, p.stance.value, p.speaker.name, p.quote or "")
+            (p.actor, p.subject, p.stance.value, p.speaker.name, _quote(p))
             for subjects in state.positions.values()
             for p in subjects.values()
         ],

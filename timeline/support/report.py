@@ -88,7 +88,14 @@ def format_state(state: SupportState, title: str = "State of support") -> str:
         table(
             ["actor", "subject", "stance", "speaker", "occurred", "quote"],
             [
-                (p.actor, p.subject, p.stance.value, p.speaker.name, p.occurred, p.quote or "")
+                (
+                    p.actor,
+                    p.subject,
+                    p.stance.value,
+                    p.speaker.name,
+                    p.occurred,
+                    f"{p.quote} (paraphrase)" if p.quote and p.paraphrase else p.quote or "",
+                )
                 for subjects in state.positions.values()
                 for p in subjects.values()
             ],

@@ -152,6 +152,8 @@ class Position:
     quote: str | None
     occurred: When
     event_id: str
+    paraphrase: bool = False
+    """The quote is a source's paraphrase of the speaker, not their words."""
 
 
 @attrs.frozen(repr=False, eq=False)
@@ -421,7 +423,7 @@ class SupportProjection(Reducer[SupportState]):
         positions = dict(state._positions)
         subjects = dict(positions.get(ev.actor, {}))
         subjects[ev.subject] = Position(
-            ev.actor, ev.subject, ev.stance, ev.speaker, ev.quote, ev.occurred, ev.id
+            ev.actor, ev.subject, ev.stance, ev.speaker, ev.quote, ev.occurred, ev.id, ev.paraphrase
         )
         positions[ev.actor] = subjects
         return _evolve(state, positions=positions)
