@@ -17,10 +17,11 @@ from sybil.parsers.rest import DocTestParser
 
 _FLAGS = ELLIPSIS | NORMALIZE_WHITESPACE
 HAS_NOTEBOOK = all(find_spec(name) is not None for name in ("pandas", "matplotlib"))
+HAS_RATES = find_spec("currency_converter") is not None
 
 markdown = Sybil(
     parsers=[PythonCodeBlockParser(doctest_optionflags=_FLAGS), SkipParser()],
-    setup=lambda namespace: namespace.update(os=os, HAS_NOTEBOOK=HAS_NOTEBOOK),
+    setup=lambda namespace: namespace.update(os=os, HAS_NOTEBOOK=HAS_NOTEBOOK, HAS_RATES=HAS_RATES),
     patterns=["README.md", "docs/*.md"],
 )
 docstrings = Sybil(

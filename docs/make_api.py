@@ -22,6 +22,7 @@ MODULES: list[tuple[str, str]] = [
     ("timeline.extensions", "How layers above the core plug in"),
     ("timeline.notebook", "Generic notebook helpers (extra: notebook)"),
     ("timeline.support.notebook", "The support domain's tables and plots (extra: notebook)"),
+    ("timeline.rates", "Explicit conversion at the ECB euro reference rates (extra: rates)"),
     ("timeline.publish", "Publishing: one HTML page with a known-at slider, TimelineJS"),
     ("timeline.transfer", "JSON Lines import and export, copying logs"),
     ("timeline.verify", "Checking a log against its hash chain"),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from timeline._open import open  # noqa: A004 - timeline.open is the API
 from timeline.errors import (
     ConcurrencyError,
+    ConversionError,
     CurrencyMismatch,
     DataError,
     DuplicateEventId,
@@ -74,6 +75,7 @@ __all__ = [
     "DISTRIBUTION",
     "Changes",
     "ConcurrencyError",
+    "ConversionError",
     "Correction",
     "CurrencyMismatch",
     "DataError",

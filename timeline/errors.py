@@ -24,6 +24,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConcurrencyError",
+    "ConversionError",
     "CurrencyMismatch",
     "DataError",
     "DuplicateEventId",
@@ -102,6 +103,11 @@ class EventDefinitionError(TimelineError, TypeError):
     """An event class cannot be registered: a field of a type the log cannot store and read back
     equal (``datetime``, ``set``, ``Any``, …), or a `MetaEvent` that is neither a `Correction`
     nor a `Retraction`. Raised when the class is defined, before any event of it exists."""
+
+
+class ConversionError(TimelineError, ValueError):
+    """An amount could not be converted: no published rate for its currency on or before its
+    date. The message names the amount and the date; nothing is ever guessed."""
 
 
 class DataError(TimelineError, ValueError):

