@@ -82,7 +82,9 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def notebook(session: nox.Session) -> None:
     """Execute docs/explore.ipynb top to bottom in a real Jupyter kernel."""
-    session.install("-e", ".[notebook]", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29")
+    session.install(
+        "-e", ".[notebook,rates]", "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29"
+    )
     session.env["MPLBACKEND"] = "Agg"
     session.run("python", "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3")
     session.env["JUPYTER_PATH"] = f"{session.virtualenv.location}/share/jupyter"

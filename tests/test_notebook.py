@@ -140,3 +140,23 @@ def test_a_domain_registers_its_own_plot_kind(
 def test_readme_picture_is_committed() -> None:
     picture = Path(__file__).resolve().parent.parent / "docs" / "pause.png"
     assert picture.stat().st_size > 10_000
+
+
+def test_pipeline_lead_times_and_conversion_frames(
+    seed: timeline.Timeline[Any], tmp_path: Path
+) -> None:
+    from timeline.support.notebook import conversion_frame, lead_times_frame, pipeline_frame
+
+    state = seed.state_at("2025-04-30")
+    pipeline = pipeline_frame(state).set_index("provider")
+    assert pipeline.loc["GB", "disbursed"] == 1.504e9
+    assert bool(pipeline.loc["GB", "approximate"])
+    leads = lead_times_frame(state)
+    assert list(leads["shortest_days"]) == [pytest.approx(129.0), pytest.approx(4.0)]
+    pytest.importorskip("currency_converter")
+    converted = conversion_frame(state.convert("EUR")).set_index("id")
+    assert converted.loc["uk-era-loan", "rates"] == "GBP 0.82608 on 2025-02-28"
+    ax = seed.plot("pipeline", known_at="2025-04-13")
+    labels = sorted(line.get_label() for line in ax.get_lines())
+    assert labels == ["GB pledged (GBP)"]  # the tranches were recorded on 14 April
+    _save(ax, tmp_path / "pipeline.png")

@@ -19,7 +19,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from timeline.log import Timeline
     from timeline.support.state import SupportState
 
-__all__ = ["actors", "plot_commitments", "shade_pauses", "state_frame", "state_html"]
+__all__ = [
+    "actors",
+    "conversion_frame",
+    "lead_times_frame",
+    "pipeline_frame",
+    "plot_commitments",
+    "plot_pipeline",
+    "shade_pauses",
+    "state_frame",
+    "state_html",
+]
 
 _ACTOR_FIELDS = (
     "provider",
@@ -91,6 +101,131 @@ def state_frame(state: SupportState) -> Any:
         "description",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def pipeline_frame(state: SupportState) -> Any:
+    """`SupportState.pipeline` as a DataFrame: provider, currency, one column per stage
+    (floats; the exact amounts are on the state), and whether any part is approximate."""
+    pd = require("pandas")
+    rows = [
+        {
+            "provider": row.provider,
+            "currency": row.currency,
+            "announced": float(row.announced.amount),
+            "agreed": float(row.agreed.amount),
+            "disbursed": float(row.disbursed.amount),
+            "delivered": float(row.delivered.amount),
+            "approximate": any(
+                m.approximate for m in (row.announced, row.agreed, row.disbursed, row.delivered)
+            ),
+        }
+        for row in state.pipeline()
+    ]
+    columns = [
+        "provider",
+        "currency",
+        "announced",
+        "agreed",
+        "disbursed",
+        "delivered",
+        "approximate",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def lead_times_frame(state: SupportState) -> Any:
+    """`SupportState.lead_times` as a DataFrame, with the range in days."""
+    pd = require("pandas")
+    rows = [
+        {
+            "provider": lead.provider,
+            "commitment": lead.commitment,
+            "from": lead.start_stage.value,
+            "to": lead.end_stage.value,
+            "from_date": str(lead.start),
+            "to_date": str(lead.end),
+            "shortest_days": lead.shortest.total_seconds() / 86400,
+            "longest_days": lead.longest.total_seconds() / 86400,
+        }
+        for lead in state.lead_times()
+    ]
+    columns = [
+        "provider",
+        "commitment",
+        "from",
+        "to",
+        "from_date",
+        "to_date",
+        "shortest_days",
+        "longest_days",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def conversion_frame(conversion: Any) -> Any:
+    """A `Conversion` (``state.convert("EUR")``) as a DataFrame: each amount, what it became,
+    and the rate and day used."""
+    pd = require("pandas")
+    rows = [
+        {
+            "id": commitment.id,
+            "provider": commitment.provider,
+            "amount": float(converted.original.amount),
+            "currency": converted.original.currency,
+            "date": converted.on,
+            "converted": float(converted.amount.amount),
+            "to": converted.amount.currency,
+            "rates": "; ".join(f"{c} {rate} on {day}" for c, day, rate in converted.rates),
+            "approximate": converted.amount.approximate,
+        }
+        for commitment, converted in conversion.items
+    ]
+    columns = [
+        "id",
+        "provider",
+        "amount",
+        "currency",
+        "date",
+        "converted",
+        "to",
+        "rates",
+        "approximate",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def plot_pipeline(tl: Timeline[Any], *, ax: Any = None, known_at: Any = None) -> Any:
+    """Pledged (agreed or further) against disbursed, over valid time, per provider and
+    currency, as known at `known_at`: two step lines each. Returns the Axes."""
+    from timeline.support.state import Stage, SupportProjection
+
+    plt = require("matplotlib.pyplot")
+    projection = SupportProjection()
+    events = tl.events(known_at=known_at)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    lo, hi = finite_span(events)
+    moments = sorted({min(max(e.occurred.earliest, lo), hi) for e in events})
+    lines: dict[tuple[str, str, str], list[float]] = {}
+    for index, moment in enumerate(moments):
+        state = tl.state_at(moment, known_at=known_at, projection=projection)
+        for stage, label in ((Stage.AGREED, "pledged"), (Stage.DISBURSED, "disbursed")):
+            for provider in {c.provider for c in state.commitments if c.kind != "spending"}:
+                for currency, money in state.amounts(provider, stage=stage).items():
+                    key = (provider, currency, label)
+                    lines.setdefault(key, [0.0] * len(moments))[index] = float(money.amount)
+    for (provider, currency, label), values in sorted(lines.items()):
+        style = "-" if label == "pledged" else "--"
+        ax.step(
+            moments, values, where="post", linestyle=style, label=f"{provider} {label} ({currency})"
+        )
+    ax.set_xlabel("occurred (valid time)")
+    ax.set_ylabel("cumulative amount (own currency)")
+    ax.set_title("Pledged and disbursed" + (f" (known at {known_at})" if known_at else ""))
+    if lines:
+        ax.legend(loc="upper left", fontsize="small")
+    ax.figure.autofmt_xdate()
+    return ax
 
 
 def state_html(state: SupportState) -> str:
@@ -166,4 +301,5 @@ def plot_commitments(tl: Timeline[Any], *, ax: Any = None, known_at: Any = None)
 
 extensions.register_columns(_actor_column, names=["actors"])
 extensions.register_plot("commitments", plot_commitments)
+extensions.register_plot("pipeline", plot_pipeline)
 register_overlay(shade_pauses)

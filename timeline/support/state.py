@@ -8,6 +8,8 @@ write. So folding a million events stays linear, and checkpoints share their str
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import types
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -46,9 +48,13 @@ __all__ = [
     "CommitmentChanged",
     "Conversion",
     "ItemChanged",
+    "LeadTime",
+    "LeadTimeSummary",
     "Pause",
+    "PipelineRow",
     "Position",
     "PositionChanged",
+    "Stage",
     "SupportProjection",
     "SupportState",
     "TroopPledge",
@@ -96,6 +102,30 @@ class Pause:
     event_id: str
 
 
+class Stage(enum.Enum):
+    """One lifecycle for every kind of support, in order: announced (a pledge), agreed (a
+    signed agreement or contract: Kiel's "commitment"), disbursed (money paid out, or aid
+    allocated: Kiel's "allocation"), delivered (received)."""
+
+    ANNOUNCED = "announced"
+    AGREED = "agreed"
+    DISBURSED = "disbursed"
+    DELIVERED = "delivered"
+
+    @property
+    def rank(self) -> int:
+        """Its place in the lifecycle (0 for announced)."""
+        return _STAGES.index(self)
+
+
+_STAGES: tuple[Stage, ...] = tuple(Stage)
+_LOAN_STAGES = {
+    LoanStage.ANNOUNCED: Stage.ANNOUNCED,
+    LoanStage.AGREED: Stage.AGREED,
+    LoanStage.DISBURSED: Stage.DISBURSED,
+}
+
+
 @attrs.frozen
 class Commitment:
     """Money committed: a loan to Ukraine (latest stage), a procurement deal for Ukraine, or a
@@ -114,6 +144,80 @@ class Commitment:
     disbursed: tuple[Money, ...] = ()
     disbursed_on: tuple[When, ...] = ()
     """When each disbursement occurred, in the order of `disbursed`."""
+    stages: tuple[tuple[Stage, When], ...] = ()
+    """Each stage it reached and when (the first time), in lifecycle order."""
+
+    @property
+    def reached(self) -> Stage:
+        """The furthest stage it reached."""
+        return self.stages[-1][0] if self.stages else Stage.ANNOUNCED
+
+
+@attrs.frozen
+class PipelineRow:
+    """One provider's support in one currency, by the furthest stage it reached: `announced`
+    counts everything, `agreed` what was agreed or further, `disbursed` the money paid out,
+    `delivered` what was received (each approximate when any part is)."""
+
+    provider: str
+    currency: str
+    announced: Money
+    agreed: Money
+    disbursed: Money
+    delivered: Money
+
+
+@attrs.frozen
+class LeadTime:
+    """How long one commitment took from one stage to the next, as a range of durations.
+
+    `shortest` is from the latest the first stage could have been to the earliest the next
+    could have been (never negative); `longest` from the earliest to the latest.
+    """
+
+    commitment: str
+    provider: str
+    start_stage: Stage
+    end_stage: Stage
+    start: When
+    end: When
+
+    @property
+    def shortest(self) -> dt.timedelta:
+        """The shortest lead time the dates allow."""
+        return _span(self.start.latest, self.end.earliest)
+
+    @property
+    def longest(self) -> dt.timedelta:
+        """The longest lead time the dates allow."""
+        return _span(self.start.earliest, self.end.latest)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.provider} {self.commitment}: {self.start_stage.value} ({self.start}) → "
+            f"{self.end_stage.value} ({self.end}): {_days(self.shortest)}–{_days(self.longest)} days"
+        )
+
+
+@attrs.frozen
+class LeadTimeSummary:
+    """Lead times of one provider between two stages: how many, shortest and longest."""
+
+    provider: str
+    start_stage: Stage
+    end_stage: Stage
+    count: int
+    shortest: dt.timedelta
+    longest: dt.timedelta
+
+
+def _span(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """`end - start` as a plain timedelta, never negative."""
+    return max(dt.timedelta(0), dt.timedelta(seconds=(end - start).total_seconds()))
+
+
+def _days(span: dt.timedelta) -> str:
+    return f"{span.total_seconds() / 86400:.1f}".removesuffix(".0")
 
 
 @attrs.frozen
@@ -247,20 +351,27 @@ class SupportState:
         """Loans (latest stage of each), deals and spending plans, in the order they occurred."""
         if "commitments" not in self._cache:
             latest: dict[str, Commitment] = {}
+            reached: dict[str, dict[Stage, When]] = {}
             for item in _items(self._commitments):
                 latest.pop(item.id, None)
                 latest[item.id] = item
+                reached.setdefault(item.id, {}).setdefault(_stage_of(item), item.occurred)
             disbursed = self._disbursed
-            self._cache["commitments"] = tuple(
-                attrs.evolve(
-                    c,
-                    disbursed=tuple(money for money, _ in disbursed[c.id]),
-                    disbursed_on=tuple(when for _, when in disbursed[c.id]),
+            made = []
+            for c in latest.values():
+                stages = reached[c.id]
+                paid = disbursed.get(c.id, ())
+                if paid:
+                    stages.setdefault(Stage.DISBURSED, paid[0][1])
+                made.append(
+                    attrs.evolve(
+                        c,
+                        disbursed=tuple(money for money, _ in paid),
+                        disbursed_on=tuple(when for _, when in paid),
+                        stages=tuple(sorted(stages.items(), key=lambda kv: kv[0].rank)),
+                    )
                 )
-                if c.id in disbursed
-                else c
-                for c in latest.values()
-            )
+            self._cache["commitments"] = tuple(made)
         result: tuple[Commitment, ...] = self._cache["commitments"]
         return result
 
@@ -276,6 +387,7 @@ class SupportState:
         provider: str | None = None,
         kind: str | None = None,
         *,
+        stage: Stage | str | None = None,
         convert_to: str | None = None,
         rates: EcbRates | None = None,
     ) -> dict[str, Decimal]:
@@ -283,14 +395,22 @@ class SupportState:
         or kind. Spending plans (an ally's own defence budget) are context, left out unless
         asked for with ``kind="spending"``. `amounts` says which sums are approximate.
 
+        With `stage`, only what reached it: ``"agreed"`` counts commitments agreed or further,
+        ``"disbursed"`` the money actually paid out (each disbursement, not the full amount),
+        ``"delivered"`` what was received. Without it, every commitment counts in full from its
+        first stage (an announcement included).
+
         With `convert_to` (``"EUR"``), every amount is converted at the ECB rate of its own
         date and the result is one sum in that currency; `convert` says which rate and date
         each amount used. Without it, nothing is ever converted.
         """
         if convert_to is not None:
+            if stage is not None:
+                raise ValueError("convert_to with stage is not supported yet; convert per stage")
             total = self.convert(convert_to, rates=rates, provider=provider, kind=kind).total
             return {total.currency: total.amount}
-        return {currency: money.amount for currency, money in self.amounts(provider, kind).items()}
+        amounts = self.amounts(provider, kind, stage=stage)
+        return {currency: money.amount for currency, money in amounts.items()}
 
     def convert(
         self,
@@ -313,7 +433,13 @@ class SupportState:
             total = total + converted.amount
         return Conversion(total, items)
 
-    def amounts(self, provider: str | None = None, kind: str | None = None) -> dict[str, Money]:
+    def amounts(
+        self,
+        provider: str | None = None,
+        kind: str | None = None,
+        *,
+        stage: Stage | str | None = None,
+    ) -> dict[str, Money]:
         """`totals` as `Money`: a sum with any approximate part is approximate (``~``).
 
         >>> from timeline import support
@@ -321,11 +447,60 @@ class SupportState:
         >>> str(state.amounts(provider="GB")["GBP"])
         '~GBP 2,290,000,000'
         """
+        wanted = None if stage is None else Stage(stage)
         sums: dict[str, Money] = {}
         for c in self._support(provider, kind):
-            currency = c.amount.currency
-            sums[currency] = sums[currency] + c.amount if currency in sums else c.amount
+            for money in _at_stage(c, wanted):
+                currency = money.currency
+                sums[currency] = sums[currency] + money if currency in sums else money
         return sums
+
+    def pipeline(self) -> tuple[PipelineRow, ...]:
+        """Pledge to delivery, per provider and currency: how much reached each stage.
+
+        >>> from timeline import support
+        >>> [row] = support.load_seed().state_at("2025-04-30").pipeline()
+        >>> row.provider, str(row.announced), str(row.agreed), str(row.disbursed)
+        ('GB', '~GBP 2,290,000,000', '~GBP 2,290,000,000', '~GBP 1,504,000,000')
+        """
+        keys = sorted({(c.provider, c.amount.currency) for c in self._support(None, None)})
+        rows = []
+        for provider, currency in keys:
+            cells = []
+            for stage in _STAGES:
+                money = self.amounts(provider, stage=stage).get(currency)
+                cells.append(money if money is not None else Money(Decimal(0), currency))
+            rows.append(PipelineRow(provider, currency, *cells))
+        return tuple(rows)
+
+    def lead_times(self) -> tuple[LeadTime, ...]:
+        """For every commitment that reached a later stage, the time from each stage to the
+        next it reached, as a range: both dates keep their uncertainty."""
+        found = []
+        for c in self._support(None, None):
+            for (first, start), (then, end) in zip(c.stages, c.stages[1:], strict=False):
+                found.append(LeadTime(c.id, c.provider, first, then, start, end))
+        return tuple(found)
+
+    def lead_time_summary(self) -> tuple[LeadTimeSummary, ...]:
+        """Per provider and pair of stages: how many commitments, and the shortest and longest
+        lead time their dates allow."""
+        groups: dict[tuple[str, Stage, Stage], list[LeadTime]] = {}
+        for lead in self.lead_times():
+            groups.setdefault((lead.provider, lead.start_stage, lead.end_stage), []).append(lead)
+        return tuple(
+            LeadTimeSummary(
+                provider,
+                first,
+                then,
+                len(leads),
+                min(lead.shortest for lead in leads),
+                max(lead.longest for lead in leads),
+            )
+            for (provider, first, then), leads in sorted(
+                groups.items(), key=lambda kv: (kv[0][0], kv[0][1].rank, kv[0][2].rank)
+            )
+        )
 
     # --- diplomacy --------------------------------------------------------------------
     @property
@@ -380,6 +555,23 @@ class SupportState:
 
 
 _evolve = evolver(SupportState)
+
+
+def _at_stage(c: Commitment, stage: Stage | None) -> tuple[Money, ...]:
+    """What of commitment `c` counts at `stage`: all of it from announced to agreed (once it
+    reached the stage), the disbursements from disbursed on."""
+    if stage is None or (stage.rank <= Stage.AGREED.rank and c.reached.rank >= stage.rank):
+        return (c.amount,)
+    if stage is Stage.DISBURSED:
+        return c.disbursed
+    return ()
+
+
+def _stage_of(item: Commitment) -> Stage:
+    """The stage one recorded commitment event stands for."""
+    if item.kind == "loan" and item.stage is not None:
+        return _LOAN_STAGES[item.stage]
+    return Stage.AGREED if item.kind == "deal" else Stage.ANNOUNCED
 
 
 def _describe(ev: LoanAnnounced | DealSigned | SpendingAnnounced) -> str:
