@@ -160,3 +160,16 @@ def test_pipeline_lead_times_and_conversion_frames(
     labels = sorted(line.get_label() for line in ax.get_lines())
     assert labels == ["GB pledged (GBP)"]  # the tranches were recorded on 14 April
     _save(ax, tmp_path / "pipeline.png")
+
+
+def test_a_states_table_says_which_time_it_is_for(seed: timeline.Timeline[Any]) -> None:
+    state = seed.state_at("2025-03-07", known_at="2025-03-08")
+    assert state.as_of == ("2025-03-07", "2025-03-06T23:59:59.999999+00:00")
+    assert (
+        "State at 2025-03-07, as known at 2025-03-06T23:59:59.999999+00:00" in state._repr_html_()
+    )
+    same = seed.state_at("2025-03-07T12:00:00Z", known_at="2025-03-09")
+    assert same.as_of != state.as_of
+    assert state == same  # the label is not a fact
+    generic = timeline.open()
+    assert "as known at before any record" in generic.state_at("2025-03-07")._repr_html_()

@@ -389,7 +389,13 @@ class Timeline(Generic[S]):
         """
         self._sync()
         at_us = _query_us(at)
-        return self._view(known_at).state(projection or self._projection, at_us, certain)
+        state = self._view(known_at).state(projection or self._projection, at_us, certain)
+        label = getattr(state, "with_as_of", None)
+        if callable(label):  # a state that can say which time it is for (its HTML heading)
+            n = self._known_prefix(known_at)
+            known = self._records[n - 1].recorded_at.isoformat() if n else "before any record"
+            state = label(str(to_when(at)), known)
+        return state
 
     def diff(
         self,

@@ -241,12 +241,26 @@ class Happened:
     take its ``len``, index it, or pick the events of one type with `of_type`.
     """
 
-    __slots__ = ("_cons", "_count", "_tuple")
+    __slots__ = ("_as_of", "_cons", "_count", "_tuple")
 
     def __init__(self, cons: _Cons = None, count: int = 0) -> None:
         self._cons = cons
         self._count = count
         self._tuple: tuple[Event, ...] | None = None
+        self._as_of: tuple[str, str] | None = None
+
+    def with_as_of(self, at: str, known_at: str) -> Happened:
+        """This state, labelled with the time it is for and the knowledge it reflects (shown in
+        its HTML; never part of equality)."""
+        labelled = Happened(self._cons, self._count)
+        labelled._tuple = self._tuple
+        labelled._as_of = (at, known_at)
+        return labelled
+
+    @property
+    def as_of(self) -> tuple[str, str] | None:
+        """(valid time, knowledge time) this state was asked for, when `state_at` made it."""
+        return self._as_of
 
     @classmethod
     def of(cls, events: Iterable[Event]) -> Happened:
@@ -317,6 +331,8 @@ class Happened:
         caption = f"{self._count} events" + (
             f" (the latest {len(shown)} shown)" if len(shown) < self._count else ""
         )
+        if self._as_of is not None:
+            caption = f"At {self._as_of[0]}, as known at {self._as_of[1]}: {caption}"
         return _html.events_table(shown, caption=caption)
 
 

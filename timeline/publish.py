@@ -128,7 +128,10 @@ def _history(tl: Any, event_id: str) -> list[dict[str, Any]]:
 
 
 def _state_html(state: object, at: str, known: str) -> str:
-    heading = f"<h3>State at {html.escape(at)}, as known at {html.escape(known)}</h3>"
+    labelled = getattr(state, "as_of", None) is not None  # its own HTML says which time
+    heading = (
+        "" if labelled else f"<h3>State at {html.escape(at)}, as known at {html.escape(known)}</h3>"
+    )
     render = getattr(state, "_repr_html_", None)
     try:
         body = render() if callable(render) else None

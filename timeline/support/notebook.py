@@ -7,6 +7,7 @@ Importing the support domain imports this module, which adds an ``actors`` colum
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -249,7 +250,13 @@ def state_html(state: SupportState) -> str:
             for p in subjects.values()
         ],
     )
-    return f"<h4>Aid</h4>{aid}<h4>Commitments</h4>{money}<h4>Positions</h4>{positions}"
+    heading = (
+        f"<p><strong>State at {html.escape(state.as_of[0])}, as known at "
+        f"{html.escape(state.as_of[1])}</strong></p>"
+        if state.as_of
+        else ""
+    )
+    return f"{heading}<h4>Aid</h4>{aid}<h4>Commitments</h4>{money}<h4>Positions</h4>{positions}"
 
 
 def shade_pauses(tl: Timeline[Any], ax: Any, known_at: Any, last: Any) -> None:

@@ -288,6 +288,7 @@ class SupportState:
     _talks: _Cons = None
     _meetings: _Cons = None
     _positions: Mapping[str, Mapping[str, Position]] = attrs.field(factory=dict)
+    _as_of: tuple[str, str] | None = attrs.field(default=None, eq=False)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False)
 
     def _facts(self) -> tuple[Any, ...]:
@@ -537,6 +538,18 @@ class SupportState:
     def to_pandas(self) -> Any:
         """The commitments as a pandas DataFrame (extra ``timeline-asof[notebook]``)."""
         return notebook.state_frame(self)
+
+    def with_as_of(self, at: str, known_at: str) -> SupportState:
+        """This state, labelled with the time it is for and the knowledge it reflects
+        (`Timeline.state_at` does it; the label shows in the HTML and never in equality)."""
+        labelled = _evolve(self, as_of=(at, known_at))
+        labelled._cache.update(self._cache)  # same facts: keep what was computed
+        return labelled
+
+    @property
+    def as_of(self) -> tuple[str, str] | None:
+        """(valid time, knowledge time) this state was asked for, when `state_at` made it."""
+        return self._as_of
 
     def _repr_html_(self) -> str:
         return notebook.state_html(self)
