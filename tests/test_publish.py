@@ -223,34 +223,26 @@ def test_many_dates_are_summarised_at_month_then_quarter_ends() -> None:
         publish.page(tl, max_state_dates=0)
 
 
-def test_the_command_line_publishes_the_seed(tmp_path: Path) -> None:
-    out = tmp_path / "seed.html"
-    done = subprocess.run(
-        [sys.executable, "-m", "timeline", "html", str(out)],
+def timeline_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "timeline", *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_the_command_line_publishes_the_seed(tmp_path: Path) -> None:
+    out = tmp_path / "seed.html"
+    done = timeline_cli("html", str(out))
     assert done.returncode == 0, done.stderr
     data = page_data(out.read_text(encoding="utf-8"))
     assert {e["group"] for e in data["events"]} >= {"US", "GB", "EU", "RU"}
-    done = subprocess.run(
-        [sys.executable, "-m", "timeline", "timelinejs", str(tmp_path / "seed.json")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = timeline_cli("timelinejs", str(tmp_path / "seed.json"))
     assert done.returncode == 0, done.stderr
     check_timelinejs(json.loads((tmp_path / "seed.json").read_text(encoding="utf-8")))
-    again = subprocess.run(
-        [sys.executable, "-m", "timeline", "html", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = timeline_cli("html", str(out))
     assert again.returncode == 2
     assert "exists" in again.stderr
 
@@ -387,13 +379,7 @@ def test_the_command_line_publishes_a_log_file(tmp_path: Path) -> None:
     log = tmp_path / "seed.db"
     support.fill(support.open(log)).close()
     for command, out in (("html", "seed.html"), ("timelinejs", "seed.json")):
-        done = subprocess.run(
-            [sys.executable, "-m", "timeline", command, str(tmp_path / out), "--db", str(log)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = timeline_cli(command, str(tmp_path / out), "--db", str(log))
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("wrote")
 

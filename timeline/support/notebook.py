@@ -8,7 +8,7 @@ Importing the support domain imports this module, which adds an ``actors`` colum
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -69,26 +69,15 @@ def _quote(position: Any) -> str:
     return f"{position.quote} (paraphrase)" if position.paraphrase else position.quote
 
 
+def _frame(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Any:
+    """A DataFrame of `rows` (tuples in the order of `columns`); empty ones keep the columns."""
+    pd = require("pandas")
+    return pd.DataFrame([dict(zip(columns, row, strict=True)) for row in rows], columns=columns)
+
+
 def state_frame(state: SupportState) -> Any:
     """The commitments of a `SupportState`, one row each."""
-    pd = require("pandas")
-    rows = [
-        {
-            "id": c.id,
-            "provider": c.provider,
-            "recipient": c.recipient,
-            "kind": c.kind,
-            "amount": float(c.amount.amount),
-            "currency": c.amount.currency,
-            "approximate": c.amount.approximate,
-            "stage": c.stage.value if c.stage else None,
-            "occurred": str(c.occurred),
-            "disbursed": float(sum((m.amount for m in c.disbursed), Decimal(0))),
-            "description": c.description,
-        }
-        for c in state.commitments
-    ]
-    columns = [
+    columns = (
         "id",
         "provider",
         "recipient",
@@ -100,29 +89,32 @@ def state_frame(state: SupportState) -> Any:
         "occurred",
         "disbursed",
         "description",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    )
+    return _frame(
+        columns,
+        (
+            (
+                c.id,
+                c.provider,
+                c.recipient,
+                c.kind,
+                float(c.amount.amount),
+                c.amount.currency,
+                c.amount.approximate,
+                c.stage.value if c.stage else None,
+                str(c.occurred),
+                float(sum((m.amount for m in c.disbursed), Decimal(0))),
+                c.description,
+            )
+            for c in state.commitments
+        ),
+    )
 
 
 def pipeline_frame(state: SupportState) -> Any:
     """`SupportState.pipeline` as a DataFrame: provider, currency, one column per stage
     (floats; the exact amounts are on the state), and whether any part is approximate."""
-    pd = require("pandas")
-    rows = [
-        {
-            "provider": row.provider,
-            "currency": row.currency,
-            "announced": float(row.announced.amount),
-            "agreed": float(row.agreed.amount),
-            "disbursed": float(row.disbursed.amount),
-            "delivered": float(row.delivered.amount),
-            "approximate": any(
-                m.approximate for m in (row.announced, row.agreed, row.disbursed, row.delivered)
-            ),
-        }
-        for row in state.pipeline()
-    ]
-    columns = [
+    columns = (
         "provider",
         "currency",
         "announced",
@@ -130,27 +122,24 @@ def pipeline_frame(state: SupportState) -> Any:
         "disbursed",
         "delivered",
         "approximate",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    )
+    rows = []
+    for row in state.pipeline():
+        stages = (row.announced, row.agreed, row.disbursed, row.delivered)
+        rows.append(
+            (
+                row.provider,
+                row.currency,
+                *(float(m.amount) for m in stages),
+                any(m.approximate for m in stages),
+            )
+        )
+    return _frame(columns, rows)
 
 
 def lead_times_frame(state: SupportState) -> Any:
     """`SupportState.lead_times` as a DataFrame, with the range in days."""
-    pd = require("pandas")
-    rows = [
-        {
-            "provider": lead.provider,
-            "commitment": lead.commitment,
-            "from": lead.start_stage.value,
-            "to": lead.end_stage.value,
-            "from_date": str(lead.start),
-            "to_date": str(lead.end),
-            "shortest_days": lead.shortest.total_seconds() / 86400,
-            "longest_days": lead.longest.total_seconds() / 86400,
-        }
-        for lead in state.lead_times()
-    ]
-    columns = [
+    columns = (
         "provider",
         "commitment",
         "from",
@@ -159,29 +148,29 @@ def lead_times_frame(state: SupportState) -> Any:
         "to_date",
         "shortest_days",
         "longest_days",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    )
+    return _frame(
+        columns,
+        (
+            (
+                lead.provider,
+                lead.commitment,
+                lead.start_stage.value,
+                lead.end_stage.value,
+                str(lead.start),
+                str(lead.end),
+                lead.shortest.total_seconds() / 86400,
+                lead.longest.total_seconds() / 86400,
+            )
+            for lead in state.lead_times()
+        ),
+    )
 
 
 def conversion_frame(conversion: Any) -> Any:
     """A `Conversion` (``state.convert("EUR")``) as a DataFrame: each amount, what it became,
     and the rate and day used."""
-    pd = require("pandas")
-    rows = [
-        {
-            "id": commitment.id,
-            "provider": commitment.provider,
-            "amount": float(converted.original.amount),
-            "currency": converted.original.currency,
-            "date": converted.on,
-            "converted": float(converted.amount.amount),
-            "to": converted.amount.currency,
-            "rates": "; ".join(f"{c} {rate} on {day}" for c, day, rate in converted.rates),
-            "approximate": converted.amount.approximate,
-        }
-        for commitment, converted in conversion.items
-    ]
-    columns = [
+    columns = (
         "id",
         "provider",
         "amount",
@@ -191,25 +180,51 @@ def conversion_frame(conversion: Any) -> Any:
         "to",
         "rates",
         "approximate",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    )
+    return _frame(
+        columns,
+        (
+            (
+                commitment.id,
+                commitment.provider,
+                float(converted.original.amount),
+                converted.original.currency,
+                converted.on,
+                float(converted.amount.amount),
+                converted.amount.currency,
+                "; ".join(f"{c} {rate} on {day}" for c, day, rate in converted.rates),
+                converted.amount.approximate,
+            )
+            for commitment, converted in conversion.items
+        ),
+    )
+
+
+def _states_over_time(
+    tl: Timeline[Any], ax: Any, known_at: Any
+) -> tuple[Any, list[Any], list[SupportState]]:
+    """The Axes (a new figure if None), each event's date, and the support state then."""
+    from timeline.support.state import SupportProjection
+
+    plt = require("matplotlib.pyplot")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    events = tl.events(known_at=known_at)
+    lo, hi = finite_span(events)
+    moments = sorted({min(max(e.occurred.earliest, lo), hi) for e in events})
+    projection = SupportProjection()
+    states = [tl.state_at(m, known_at=known_at, projection=projection) for m in moments]
+    return ax, moments, states
 
 
 def plot_pipeline(tl: Timeline[Any], *, ax: Any = None, known_at: Any = None) -> Any:
     """Pledged (agreed or further) against disbursed, over valid time, per provider and
     currency, as known at `known_at`: two step lines each. Returns the Axes."""
-    from timeline.support.state import Stage, SupportProjection
+    from timeline.support.state import Stage
 
-    plt = require("matplotlib.pyplot")
-    projection = SupportProjection()
-    events = tl.events(known_at=known_at)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4))
-    lo, hi = finite_span(events)
-    moments = sorted({min(max(e.occurred.earliest, lo), hi) for e in events})
+    ax, moments, states = _states_over_time(tl, ax, known_at)
     lines: dict[tuple[str, str, str], list[float]] = {}
-    for index, moment in enumerate(moments):
-        state = tl.state_at(moment, known_at=known_at, projection=projection)
+    for index, state in enumerate(states):
         for stage, label in ((Stage.AGREED, "pledged"), (Stage.DISBURSED, "disbursed")):
             for provider in {c.provider for c in state.commitments if c.kind != "spending"}:
                 for currency, money in state.amounts(provider, stage=stage).items():
@@ -277,18 +292,9 @@ def shade_pauses(tl: Timeline[Any], ax: Any, known_at: Any, last: Any) -> None:
 
 def plot_commitments(tl: Timeline[Any], *, ax: Any = None, known_at: Any = None) -> Any:
     """Cumulative commitments per provider over valid time, a step line per (provider, currency)."""
-    from timeline.support.state import SupportProjection
-
-    plt = require("matplotlib.pyplot")
-    projection = SupportProjection()
-    events = tl.events(known_at=known_at)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4))
-    lo, hi = finite_span(events)
-    moments = sorted({min(max(e.occurred.earliest, lo), hi) for e in events})
+    ax, moments, states = _states_over_time(tl, ax, known_at)
     series: dict[tuple[str, str], list[float]] = {}
-    for index, moment in enumerate(moments):
-        state = tl.state_at(moment, known_at=known_at, projection=projection)
+    for index, state in enumerate(states):
         for c in state.commitments:
             if c.kind != "spending":  # context, not support (see SupportState.totals)
                 series.setdefault((c.provider, c.amount.currency), [0.0] * len(moments))
