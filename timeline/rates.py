@@ -119,8 +119,7 @@ class EcbRates:
             return day, Decimal(1)
         last = self.last_day
         # a table that ends on a Friday still covers the weekend (no rates are published then)
-        covered = last + dt.timedelta(days=2 if last.weekday() == 4 else 0) if last else None
-        if covered is not None and day > covered:
+        if last is not None and day > last + dt.timedelta(days=2 if last.weekday() == 4 else 0):
             raise ConversionError(
                 f"the rate table ends on {last.isoformat()}, before {day.isoformat()}: its last "
                 "rate is not the one published on or before that day; give a newer ECB file "
