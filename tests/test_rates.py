@@ -9,6 +9,7 @@ import zipfile
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,25 +98,25 @@ def test_an_amount_without_a_rate_is_an_error_that_names_it() -> None:
 def test_a_date_after_the_table_is_an_error_not_the_last_rate() -> None:
     rates = EcbRates.from_rows({"GBP": [("2025-03-03", Decimal("0.83"))]})  # a Monday
     assert rates.convert(Money(Decimal("83"), "GBP"), "2025-03-03").amount.amount == 100
-    with pytest.raises(ConversionError, match="the rate table ends on 2025-03-03"):
+    with pytest.raises(ConversionError, match="the table's GBP rates end on 2025-03-03"):
         rates.convert(Money(Decimal("83"), "GBP"), "2025-03-04")
-    with pytest.raises(ConversionError, match="ends on"):
+    with pytest.raises(ConversionError, match="end on"):
         rates.convert(Money(Decimal("83"), "EUR"), "2025-03-04", to="GBP")
     friday = EcbRates.from_rows({"GBP": [("2025-02-28", Decimal("0.83"))]})
     assert friday.convert(Money(Decimal("83"), "GBP"), "2025-03-02").rates[0][1] == "2025-02-28"
-    with pytest.raises(ConversionError, match="ends on 2025-02-28"):
+    with pytest.raises(ConversionError, match="end on 2025-02-28"):
         friday.convert(Money(Decimal("83"), "GBP"), "2025-03-03")
 
 
 def test_a_rates_file_of_your_own(tmp_path: Path) -> None:
     good = tmp_path / "rates.csv"
-    good.write_text("Date,USD,GBP,\n2025-03-05,1.05,N/A,\n2025-03-03,1.04,0.83,\n")
+    good.write_text("Date,USD,GBP,\n2025-03-05,1.05,0.84,\n2025-03-03,1.04,0.83,\n")
     rates = EcbRates.from_csv(good)
     assert rates.rate("USD", timeline.When.parse("2025-03-05").earliest.date()) == (
         timeline.When.parse("2025-03-05").earliest.date(),
         Decimal("1.05"),
     )
-    assert rates.rate("GBP", timeline.When.parse("2025-03-05").earliest.date())[1] == Decimal(
+    assert rates.rate("GBP", timeline.When.parse("2025-03-04").earliest.date())[1] == Decimal(
         "0.83"
     )
     bad = tmp_path / "bad.csv"
@@ -123,7 +124,7 @@ def test_a_rates_file_of_your_own(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="line 2: USD rate 'one' is not a number"):
         EcbRates.from_csv(bad)
     bad.write_text("Date,USD\n2025-03-04,-1\n")
-    with pytest.raises(DataError, match="not positive"):
+    with pytest.raises(DataError, match="not a positive"):
         EcbRates.from_csv(bad)
     bad.write_text("When,USD\n")
     with pytest.raises(DataError, match="line 1"):
@@ -136,3 +137,79 @@ def test_without_the_package_the_error_says_which_extra(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "currency_converter", None)
     with pytest.raises(ModuleNotFoundError, match=r"timeline-asof\[rates\]"):
         EcbRates.ecb()
+
+
+def test_a_currency_the_ecb_stopped_publishing_is_not_converted_at_its_last_rate() -> None:
+    rates = EcbRates.ecb()
+    with pytest.raises(ConversionError, match="RUB rates end on 2022-03-01"):
+        rates.convert(Money(Decimal("100"), "RUB"), "2025-03-01")
+    assert rates.convert(Money(Decimal("100"), "RUB"), "2022-02-28").rates[0][0] == "RUB"
+    mixed = EcbRates.from_rows({"GBP": [("2025-03-31", "0.83")], "USD": [("2025-04-30", "1.1")]})
+    with pytest.raises(ConversionError, match="GBP rates end on 2025-03-31"):
+        mixed.convert(Money(Decimal("1"), "GBP"), "2025-04-29")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Date,USD\n2025-03-03,1.05\n2025-03-03,1.10\n", "appears twice"),
+        ("Date,USD,USD\n2025-03-03,1.05,1.10\n", "two columns"),
+        ("Date,USD\n2025-03-03,1_05\n", "not a positive, plausible number"),
+        ("Date,usd\n2025-03-03,1.05\n", "three capital letters"),
+        ("Date,EUR\n2025-03-03,1\n", "EUR has no rate"),
+        ("Date,USD,GBP\n2025-03-03,1.05\n", "1 rates where the header names 2"),
+        ("Date,USD\n2025-03-03,1.05,7\n", "2 rates where the header names 1"),
+        ("Date,USD\n2025-03-03,1e400\n", "plausible"),
+    ],
+)
+def test_a_doubtful_rates_file_is_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "rates.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message):
+        EcbRates.from_csv(path)
+
+
+def test_a_byte_order_mark_and_crlf_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "rates.csv"
+    path.write_text("\ufeffDate,USD,\r\n2025-03-03,1.05,\r\n", encoding="utf-8")
+    rates = EcbRates.from_csv(path)
+    assert rates.last_day is not None
+    assert rates.rate("USD", rates.last_day)[1] == Decimal("1.05")
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        {"GBP": [("2025-03-03", 0.83)]},  # a float
+        {"GBP": [("2025-03-03", "0")]},
+        {"GBP": [("2025-03-03", "-1")]},
+        {"GBP": [("2025-03-03", "NaN")]},
+        {"GBP": [("2025-03-03", True)]},
+        {"GBP": [("03/03/2025", "0.83")]},
+        {"GBP": [("2025-03-03",)]},
+        {"GBP": [("2025-03-03", "0.8"), ("2025-03-03", "0.9")]},
+        {"EUR": [("2025-03-03", "1")]},
+    ],
+)
+def test_rates_by_hand_are_checked(rows: dict[str, Any]) -> None:
+    with pytest.raises(DataError):
+        EcbRates.from_rows(rows)
+
+
+def test_same_currency_needs_no_rate_and_huge_amounts_are_an_error() -> None:
+    rates = EcbRates.from_rows({"GBP": [("2025-03-03", "0.83")]})
+    same = rates.convert(Money(Decimal("5"), "GBP"), "2030-01-01", to="GBP")
+    assert (same.amount, same.rates) == (Money(Decimal("5.00"), "GBP"), ())
+    with pytest.raises(ConversionError, match="too large"):
+        rates.convert(Money(Decimal("1e30"), "GBP"), "2025-03-03")
+    with pytest.raises(TypeError, match="takes Money"):
+        rates.convert(5, "2025-03-03")  # type: ignore[arg-type]
+
+
+def test_the_range_is_the_lowest_and_highest_over_the_whole_date() -> None:
+    rates = EcbRates.from_rows(
+        {"GBP": [("2025-02-28", "0.80"), ("2025-03-14", "0.95"), ("2025-03-31", "0.82")]}
+    )
+    converted = rates.convert(Money(Decimal("800"), "GBP"), "2025-03")
+    assert converted.amount == Money(Decimal("1000.00"), "EUR")  # 28 February's rate
+    assert converted.range == (Money(Decimal("842.11"), "EUR"), Money(Decimal("1000.00"), "EUR"))

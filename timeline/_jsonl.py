@@ -14,6 +14,7 @@ import attrs
 from timeline.codec import canonical_json, decode, decode_trusted, stored_form
 from timeline.errors import DataError, StoreError, TimelineError
 from timeline.events import Event, MetaEvent
+from timeline.progress import Progress
 from timeline.records import GENESIS, StoredRecord, chain_hash
 from timeline.stores import Store
 from timeline.verify import checked_rows
@@ -50,10 +51,13 @@ def export(
     *,
     overwrite: bool = False,
     protect: Path | None = None,
+    progress: bool | None = None,
+    total: int | None = None,
 ) -> int:
     """Write `rows` as JSON Lines to `path`, all or nothing: into a temporary file beside it,
     renamed over `path` only once every row is written. An existing `path` is refused unless
-    `overwrite`; `protect` (the log's own file) is refused always."""
+    `overwrite`; `protect` (the log's own file) is refused always. `progress` as in
+    `timeline.progress.Progress`."""
     if protect is not None and _is_part_of(path, protect):
         raise StoreError("is the log itself; export to another file", path=str(path))
     if path.exists() and not overwrite:
@@ -67,13 +71,17 @@ def export(
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out,
+            Progress(f"exporting {path.name}", total=total, enabled=progress) as bar,
+        ):
             for row in rows:
                 body = row._asdict()
                 body["data"] = json.loads(row.data)
                 out.write(canonical_json(body))
                 out.write("\n")
                 count += 1
+                bar.advance()
             out.flush()
             os.fsync(out.fileno())
         tmp.replace(path)
@@ -88,7 +96,9 @@ def export(
     return count
 
 
-def export_store(store: Store, path: Path, *, overwrite: bool = False) -> int:
+def export_store(
+    store: Store, path: Path, *, overwrite: bool = False, progress: bool | None = None
+) -> int:
     """Export every record of `store`, each checked against the hash chain as it is read;
     the store's own file is never overwritten. Return the count."""
     own = getattr(store, "path", None)
@@ -97,6 +107,8 @@ def export_store(store: Store, path: Path, *, overwrite: bool = False) -> int:
         path,
         overwrite=overwrite,
         protect=Path(own) if own else None,
+        progress=progress,
+        total=store.head().position,
     )
 
 
@@ -123,8 +135,15 @@ def _recorded(value: object, number: int) -> str:
     return fixed_utc_text(when.earliest)
 
 
-def read(path: Path, *, head_recorded_at: str | None) -> list[ImportLine]:
+def read(
+    path: Path, *, head_recorded_at: str | None, progress: bool | None = None
+) -> list[ImportLine]:
     """Parse and check every line; raise `DataError` naming the first bad one. Writes nothing."""
+    with Progress(f"reading {path.name}", enabled=progress) as bar:
+        return _read(path, head_recorded_at, bar)
+
+
+def _read(path: Path, head_recorded_at: str | None, bar: Progress) -> list[ImportLine]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -135,6 +154,7 @@ def read(path: Path, *, head_recorded_at: str | None) -> list[ImportLine]:
     previous_hash = GENESIS
     first: dict[str, Any] | None = None
     for number, line_bytes in enumerate(raw.split(b"\n"), 1):
+        bar.advance()
         if not line_bytes.strip():
             continue
         try:

@@ -463,14 +463,16 @@ class Timeline(Generic[S]):
         return view
 
     # --- export, verify, close ------------------------------------------------------------
-    def export_jsonl(self, path: str | Path, *, overwrite: bool = False) -> int:
+    def export_jsonl(
+        self, path: str | Path, *, overwrite: bool = False, progress: bool | None = None
+    ) -> int:
         """Write every record, as stored, one canonical JSON object per line; return the count.
 
         Each row is checked against the hash chain as it is read. The file is written beside
         `path` and renamed into place when complete, so a failed export leaves nothing behind;
         an existing file is refused unless `overwrite`, and the log's own file always.
         """
-        return _jsonl.export_store(self._store, Path(path), overwrite=overwrite)
+        return _jsonl.export_store(self._store, Path(path), overwrite=overwrite, progress=progress)
 
     def _append_imported(
         self, lines: Sequence[_jsonl.ImportLine], expected_position: int

@@ -15,6 +15,7 @@ from timeline.codec import decode
 from timeline.errors import IntegrityError, StoreError, TimelineError
 from timeline.events import registered_types
 from timeline.log import Timeline
+from timeline.progress import Progress
 from timeline.records import GENESIS, Record, StoredRecord
 from timeline.stores import Store
 from timeline.verify import checked_rows, verify_store
@@ -22,7 +23,13 @@ from timeline.verify import checked_rows, verify_store
 __all__ = ["copy_log", "export_store", "import_jsonl", "removed_on_failure"]
 
 
-def export_store(store: Store, path: str | os.PathLike[str], *, overwrite: bool = False) -> int:
+def export_store(
+    store: Store,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> int:
     """Write every record of `store` to `path` as JSON Lines, as stored; return the count.
 
     Works on the stored rows (nothing is decoded), so a log of event types this process does
@@ -30,10 +37,12 @@ def export_store(store: Store, path: str | os.PathLike[str], *, overwrite: bool 
     is written beside `path` and renamed into place when complete; an existing file is refused
     unless `overwrite`, and the log's own file always.
     """
-    return _jsonl.export_store(store, Path(path), overwrite=overwrite)
+    return _jsonl.export_store(store, Path(path), overwrite=overwrite, progress=progress)
 
 
-def import_jsonl(path: str | os.PathLike[str], *, into: Timeline[Any]) -> list[Record]:
+def import_jsonl(
+    path: str | os.PathLike[str], *, into: Timeline[Any], progress: bool | None = None
+) -> list[Record]:
     """Append every record of a JSON Lines export to `into`, as one atomic batch.
 
     Each line is an object with ``type``, ``version`` and ``data`` and optionally
@@ -44,10 +53,11 @@ def import_jsonl(path: str | os.PathLike[str], *, into: Timeline[Any]) -> list[R
     `Timeline.append` would store the event; an exported line is kept byte for byte, and must
     decode to the same event every time. Into an empty timeline an export reproduces the
     records exactly, hashes included; into a non-empty one the records get new positions and
-    hashes. Any bad line raises `DataError` naming it, and nothing is written.
+    hashes. Any bad line raises `DataError` naming it, and nothing is written. A terminal shows
+    the progress of reading (`timeline.progress`; ``progress=False`` silences it).
     """
     head = into.store.head()
-    lines = _jsonl.read(Path(path), head_recorded_at=head.recorded_at)
+    lines = _jsonl.read(Path(path), head_recorded_at=head.recorded_at, progress=progress)
     return into._append_imported(lines, head.position)
 
 
@@ -66,7 +76,12 @@ def removed_on_failure(path: str | os.PathLike[str]) -> Iterator[None]:
         raise
 
 
-def copy_log(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> str:
+def copy_log(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    progress: bool | None = None,
+) -> str:
     """Copy a log between stores (SQLite file, ``postgresql://…`` URL, ``.jsonl`` file) losslessly.
 
     The target must be empty (or, for JSON Lines, not exist yet). Records keep their positions,
@@ -84,16 +99,22 @@ def copy_log(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> 
         if not Path(source_text).is_file():
             raise StoreError("no such file", path=source_text)
         staged = open()
-        import_jsonl(source_text, into=staged)
+        import_jsonl(source_text, into=staged, progress=progress)
         rows = list(staged.store.read())
     else:
         src = open_store(source_text, create=False)
         try:
-            rows = [_decodable(row) for row in checked_rows(src.read())]
+            with Progress(
+                f"reading {source_text}", total=src.head().position, enabled=progress
+            ) as bar:
+                rows = []
+                for row in checked_rows(src.read()):
+                    rows.append(_decodable(row))
+                    bar.advance()
         finally:
             src.close()
     if _is_jsonl(target_text):
-        _jsonl.export(rows, Path(target_text))
+        _jsonl.export(rows, Path(target_text), progress=progress, total=len(rows))
         return rows[-1].hash if rows else GENESIS
     with removed_on_failure(target_text):
         dst = open_store(target_text)
