@@ -26,6 +26,7 @@ MODULES: list[tuple[str, str]] = [
     ("timeline.publish", "Publishing: one HTML page with a known-at slider, TimelineJS"),
     ("timeline.transfer", "JSON Lines import and export, copying logs"),
     ("timeline.verify", "Checking a log against its hash chain"),
+    ("timeline.progress", "Progress of long work on a terminal"),
     ("timeline.follow", "Following a log as it grows"),
     ("timeline.records", "Records and the hash chain"),
     ("timeline.codec", "The codec: events to canonical JSON and back"),

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import timeline
 from timeline import Money, support
 from timeline.projection import fold
 from timeline.support import Stage, SupportProjection
@@ -106,8 +107,72 @@ def test_a_stage_name_that_does_not_exist_is_an_error() -> None:
 def test_each_stage_counts_no_more_than_the_one_before(events: list[object]) -> None:
     state = fold(SupportProjection(), events)  # type: ignore[arg-type]
     for row in state.pipeline():
-        assert row.agreed.amount <= row.announced.amount
-        assert row.delivered.amount <= row.agreed.amount or row.delivered.amount == 0
+        assert row.delivered.amount == 0  # nothing in the catalogue records a delivery yet
+    for c in state.commitments:
+        amounts = dict(c.stage_amounts)
+        assert all(stage.rank <= c.reached.rank for stage in amounts)  # reached implies before
     for lead in state.lead_times():
         assert lead.start_stage.rank < lead.end_stage.rank
         assert lead.shortest <= lead.longest
+        assert lead.reversed == (lead.longest < dt.timedelta(0))
+
+
+def loan(id_: str, stage: str, amount: int, when: str) -> support.LoanAnnounced:
+    return support.LoanAnnounced(
+        id=id_,
+        occurred=when,
+        loan="x",
+        lender="GB",
+        borrower="UA",
+        amount=Money(Decimal(amount), "GBP"),
+        stage=stage,
+    )
+
+
+def paid(id_: str, amount: int, when: str, currency: str = "GBP") -> support.LoanDisbursed:
+    return support.LoanDisbursed(
+        id=id_,
+        occurred=when,
+        loan="x",
+        lender="GB",
+        borrower="UA",
+        amount=Money(Decimal(amount), currency),
+    )
+
+
+def test_a_later_announcement_does_not_raise_what_was_agreed() -> None:
+    tl = support.open()
+    tl.append(
+        loan("a1", "announced", 100, "2025-01-01"),
+        loan("a2", "agreed", 80, "2025-03-01"),
+        loan("a3", "announced", 150, "2025-04-01"),
+    )
+    state = tl.state_at("2025-06-01")
+    assert state.totals(stage="agreed") == {"GBP": 80}
+    assert state.totals(stage="announced") == {"GBP": 150}
+    assert state.totals() == {"GBP": 150}
+
+
+def test_disbursed_is_the_payments_or_the_recorded_stage_and_dated_by_the_first() -> None:
+    tl = support.open()
+    tl.append(loan("a", "disbursed", 100, "2025-04-14"))
+    state = tl.state_at("2025-06-01")
+    assert state.totals(stage="disbursed") == {"GBP": 100}  # recorded as paid, no payment
+    tl.append(paid("p", 40, "2025-03-06"), paid("q", 5, "2025-03-07", currency="EUR"))
+    state = tl.state_at("2025-06-01")
+    [c] = state.commitments
+    assert dict(c.stages)[Stage.DISBURSED] == timeline.When.parse("2025-03-06")
+    assert state.totals(stage="disbursed") == {"GBP": 40, "EUR": 5}
+    assert {(row.currency, row.disbursed.amount) for row in state.pipeline()} == {
+        ("GBP", Decimal(40)),
+        ("EUR", Decimal(5)),
+    }
+
+
+def test_a_stage_dated_before_the_one_it_follows_shows_as_reversed() -> None:
+    tl = support.open()
+    tl.append(loan("a1", "agreed", 100, "2025-03-01"), loan("a2", "announced", 100, "2025-04-01"))
+    [lead] = tl.state_at("2025-06-01").lead_times()
+    assert lead.reversed
+    assert lead.longest < dt.timedelta(0)
+    assert "dated in reverse" in str(lead)

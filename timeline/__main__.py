@@ -169,7 +169,7 @@ def cmd_import(args: argparse.Namespace) -> None:
     with removed_on_failure(args.db):
         tl = timeline.open(args.db)
         try:
-            records = timeline.import_jsonl(args.file, into=tl)
+            records = timeline.import_jsonl(args.file, into=tl, progress=_progress(args))
             print(f"imported {len(records)} records into {args.db}; head is now {tl.head}")
         finally:
             tl.close()
@@ -180,7 +180,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     # of any event types exports
     store = open_store(args.db, create=False)
     try:
-        count = export_store(store, args.file, overwrite=args.force)
+        count = export_store(store, args.file, overwrite=args.force, progress=_progress(args))
     finally:
         store.close()
     print(f"exported {count} records to {args.file}")
@@ -205,7 +205,11 @@ def cmd_kiel_import(args: argparse.Namespace) -> None:
         tl = timeline.open(args.db)
         try:
             report = import_release(
-                tl, args.file, release=args.release, recorded_at=recorded_at or ""
+                tl,
+                args.file,
+                release=args.release,
+                recorded_at=recorded_at or "",
+                progress=_progress(args),
             )
             print(report)
             print(f"head is now {tl.head} in {args.db}")
@@ -266,8 +270,18 @@ def cmd_timelinejs(args: argparse.Namespace) -> None:
 
 
 def cmd_copy(args: argparse.Namespace) -> None:
-    head = timeline.copy_log(args.source, args.target)
+    head = timeline.copy_log(args.source, args.target, progress=_progress(args))
     print(f"copied {args.source} -> {args.target}; head hash {head} (verified)")
+
+
+def _quiet(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--quiet", action="store_true", help="no progress report (none is shown off a terminal)"
+    )
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    return False if getattr(args, "quiet", False) else None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -304,10 +318,12 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--db", required=True)
     imp.set_defaults(run=cmd_import)
+    _quiet(imp)
     exp = add("export", help="write a log as JSON Lines")
     exp.add_argument("--db", required=True)
     exp.add_argument("file", help="a new file (an existing one only with --force)")
     exp.add_argument("--force", action="store_true", help="replace an existing file")
+    _quiet(exp)
     exp.set_defaults(run=cmd_export)
     ver = add("verify", help="check the hash chain")
     ver.add_argument("--db", required=True)
@@ -325,6 +341,7 @@ def parser() -> argparse.ArgumentParser:
     kimp.add_argument("--recorded-at", required=True, help="the release's date")
     kimp.add_argument("--db", required=True)
     kimp.set_defaults(run=cmd_kiel_import)
+    _quiet(kimp)
     tot = add("totals", help="cumulative Kiel totals (EUR) at a time")
     tot.add_argument("--at", required=True)
     tot.add_argument("--known-at")
@@ -337,6 +354,7 @@ def parser() -> argparse.ArgumentParser:
         "target", help="an empty (or new) SQLite file, postgresql:// URL or .jsonl file"
     )
     cp.set_defaults(run=cmd_copy)
+    _quiet(cp)
     for name, run, what in (
         ("html", cmd_html, "one self-contained HTML page with a 'known at' slider"),
         ("timelinejs", cmd_timelinejs, "the TimelineJS 3 JSON of the events"),

@@ -39,6 +39,7 @@ from timeline import _html
 from timeline.errors import DataError
 from timeline.events import Event, Retraction, abstract_event, event
 from timeline.log import Timeline
+from timeline.progress import Progress
 from timeline.projection import Change, Reducer, on
 from timeline.support.events import Channel
 from timeline.values import Money, Source, currency_code
@@ -215,7 +216,11 @@ def _clean(text: str | None) -> str | None:
 
 
 def read_release(
-    path: str | Path, release: str, *, recorded_at: TimeLike | None = None
+    path: str | Path,
+    release: str,
+    *,
+    recorded_at: TimeLike | None = None,
+    progress: bool | None = None,
 ) -> ImportReport:
     """Read a Kiel CSV (either format, detected by its header) into events and a report."""
     path = Path(path)
@@ -239,16 +244,18 @@ def read_release(
     set_aside: list[SetAside] = []
     context = _Context(release, source)
     rows = 0
-    for line, row in rows_with_lines:
-        rows += 1
-        try:
-            outcome = parse(row, line, context)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DataError(f"{path.name}: {exc}", line=line) from None
-        if isinstance(outcome, SetAside):
-            set_aside.append(outcome)
-        else:
-            events.append(outcome)
+    with Progress(f"reading {path.name}", enabled=progress) as bar:
+        for line, row in rows_with_lines:
+            rows += 1
+            bar.advance()
+            try:
+                outcome = parse(row, line, context)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise DataError(f"{path.name}: {exc}", line=line) from None
+            if isinstance(outcome, SetAside):
+                set_aside.append(outcome)
+            else:
+                events.append(outcome)
     return ImportReport(
         str(path.name), release, rows, tuple(events), tuple(set_aside), dict(context.notes)
     )
@@ -426,14 +433,19 @@ def _sheet_row(row: dict[str, str], line: int, context: _Context) -> KielActivit
 
 
 def import_release(
-    tl: Timeline[Any], path: str | Path, *, release: str, recorded_at: TimeLike
+    tl: Timeline[Any],
+    path: str | Path,
+    *,
+    release: str,
+    recorded_at: TimeLike,
+    progress: bool | None = None,
 ) -> ImportReport:
     """Append a release as one atomic batch recorded at `recorded_at`, superseding earlier ones.
 
     The batch retracts every Kiel event still in force, then adds the release's events; so
     queries that know of this release see only it, and older knowledge times still see theirs.
     """
-    report = read_release(path, release, recorded_at=recorded_at)
+    report = read_release(path, release, recorded_at=recorded_at, progress=progress)
     in_force = [e for e in tl.events() if isinstance(e, KielActivity)]
     if any(e.release == release for e in in_force):
         raise DataError(f"release {release!r} is already in the log")

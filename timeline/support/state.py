@@ -146,6 +146,9 @@ class Commitment:
     """When each disbursement occurred, in the order of `disbursed`."""
     stages: tuple[tuple[Stage, When], ...] = ()
     """Each stage it reached and when (the first time), in lifecycle order."""
+    stage_amounts: tuple[tuple[Stage, Money], ...] = ()
+    """For each stage reached, the amount of the latest record at that stage or further (a
+    re-announcement of a larger sum does not raise what was agreed)."""
 
     @property
     def reached(self) -> Stage:
@@ -172,7 +175,9 @@ class LeadTime:
     """How long one commitment took from one stage to the next, as a range of durations.
 
     `shortest` is from the latest the first stage could have been to the earliest the next
-    could have been (never negative); `longest` from the earliest to the latest.
+    could have been (0 when the dates overlap); `longest` from the earliest to the latest.
+    When the later stage's date lies wholly before the earlier one's, the records contradict
+    the lifecycle: `reversed` is True and both are negative, never hidden as zero.
     """
 
     commitment: str
@@ -183,9 +188,15 @@ class LeadTime:
     end: When
 
     @property
+    def reversed(self) -> bool:
+        """The later stage is dated wholly before the earlier one."""
+        return self.end.latest < self.start.earliest
+
+    @property
     def shortest(self) -> dt.timedelta:
         """The shortest lead time the dates allow."""
-        return _span(self.start.latest, self.end.earliest)
+        span = _span(self.start.latest, self.end.earliest)
+        return span if self.reversed else max(dt.timedelta(0), span)
 
     @property
     def longest(self) -> dt.timedelta:
@@ -193,9 +204,11 @@ class LeadTime:
         return _span(self.start.earliest, self.end.latest)
 
     def __str__(self) -> str:
+        note = " (dated in reverse: check the records)" if self.reversed else ""
         return (
             f"{self.provider} {self.commitment}: {self.start_stage.value} ({self.start}) → "
-            f"{self.end_stage.value} ({self.end}): {_days(self.shortest)}–{_days(self.longest)} days"
+            f"{self.end_stage.value} ({self.end}): {_days(self.shortest)}–{_days(self.longest)} "
+            f"days{note}"
         )
 
 
@@ -212,8 +225,8 @@ class LeadTimeSummary:
 
 
 def _span(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-    """`end - start` as a plain timedelta, never negative."""
-    return max(dt.timedelta(0), dt.timedelta(seconds=(end - start).total_seconds()))
+    """`end - start` as a plain timedelta."""
+    return dt.timedelta(seconds=(end - start).total_seconds())
 
 
 def _days(span: dt.timedelta) -> str:
@@ -352,24 +365,35 @@ class SupportState:
         """Loans (latest stage of each), deals and spending plans, in the order they occurred."""
         if "commitments" not in self._cache:
             latest: dict[str, Commitment] = {}
-            reached: dict[str, dict[Stage, When]] = {}
+            history: dict[str, list[Commitment]] = {}
             for item in _items(self._commitments):
                 latest.pop(item.id, None)
                 latest[item.id] = item
-                reached.setdefault(item.id, {}).setdefault(_stage_of(item), item.occurred)
+                history.setdefault(item.id, []).append(item)
             disbursed = self._disbursed
             made = []
             for c in latest.values():
-                stages = reached[c.id]
+                stages: dict[Stage, When] = {}
+                amounts: dict[Stage, Money] = {}
+                for item in history[c.id]:  # in valid-time order
+                    stage = _stage_of(item)
+                    stages.setdefault(stage, item.occurred)
+                    for lower in _STAGES[: stage.rank + 1]:
+                        amounts[lower] = item.amount
                 paid = disbursed.get(c.id, ())
                 if paid:
-                    stages.setdefault(Stage.DISBURSED, paid[0][1])
+                    first = paid[0][1]
+                    known = stages.get(Stage.DISBURSED)
+                    if known is None or first.sort_key < known.sort_key:
+                        stages[Stage.DISBURSED] = first
+                    amounts.setdefault(Stage.DISBURSED, c.amount)
                 made.append(
                     attrs.evolve(
                         c,
                         disbursed=tuple(money for money, _ in paid),
                         disbursed_on=tuple(when for _, when in paid),
                         stages=tuple(sorted(stages.items(), key=lambda kv: kv[0].rank)),
+                        stage_amounts=tuple(sorted(amounts.items(), key=lambda kv: kv[0].rank)),
                     )
                 )
             self._cache["commitments"] = tuple(made)
@@ -457,14 +481,22 @@ class SupportState:
         return sums
 
     def pipeline(self) -> tuple[PipelineRow, ...]:
-        """Pledge to delivery, per provider and currency: how much reached each stage.
+        """Pledge to delivery, per provider and currency: how much reached each stage (a
+        payment in another currency than its loan's gets a row of that currency; a payment of
+        a loan never announced counts nowhere).
 
         >>> from timeline import support
         >>> [row] = support.load_seed().state_at("2025-04-30").pipeline()
         >>> row.provider, str(row.announced), str(row.agreed), str(row.disbursed)
         ('GB', '~GBP 2,290,000,000', '~GBP 2,290,000,000', '~GBP 1,504,000,000')
         """
-        keys = sorted({(c.provider, c.amount.currency) for c in self._support(None, None)})
+        keys = sorted(
+            {
+                (c.provider, money.currency)
+                for c in self._support(None, None)
+                for money in (c.amount, *c.disbursed)
+            }
+        )
         rows = []
         for provider, currency in keys:
             cells = []
@@ -571,13 +603,15 @@ _evolve = evolver(SupportState)
 
 
 def _at_stage(c: Commitment, stage: Stage | None) -> tuple[Money, ...]:
-    """What of commitment `c` counts at `stage`: all of it from announced to agreed (once it
-    reached the stage), the disbursements from disbursed on."""
-    if stage is None or (stage.rank <= Stage.AGREED.rank and c.reached.rank >= stage.rank):
+    """What of commitment `c` counts at `stage`: without a stage, its amount; up to agreed,
+    the amount recorded at that stage or further; at disbursed, the payments recorded (or, for
+    a loan recorded as disbursed with no payment, its amount)."""
+    if stage is None:
         return (c.amount,)
-    if stage is Stage.DISBURSED:
+    if stage is Stage.DISBURSED and c.disbursed:
         return c.disbursed
-    return ()
+    amounts = dict(c.stage_amounts)
+    return (amounts[stage],) if stage in amounts and stage is not Stage.DELIVERED else ()
 
 
 def _stage_of(item: Commitment) -> Stage:
