@@ -213,3 +213,14 @@ def test_the_range_is_the_lowest_and_highest_over_the_whole_date() -> None:
     converted = rates.convert(Money(Decimal("800"), "GBP"), "2025-03")
     assert converted.amount == Money(Decimal("1000.00"), "EUR")  # 28 February's rate
     assert converted.range == (Money(Decimal("842.11"), "EUR"), Money(Decimal("1000.00"), "EUR"))
+
+
+def test_what_was_paid_converts_at_each_payments_own_day() -> None:
+    state = support.load_seed().state_at("2025-04-30")
+    paid = state.convert("EUR", stage="disbursed")
+    [(_, first), (_, second)] = paid.items
+    assert [first.rates[0][1], second.rates[0][1]] == ["2025-03-06", "2025-04-14"]
+    day, rate = ecb_rate("GBP", "2025-04-14")
+    assert day == "2025-04-14"
+    assert second.amount == Money(cents(Decimal("752000000") / rate), "EUR", approximate=True)
+    assert state.totals(convert_to="EUR", stage="disbursed") == {"EUR": paid.total.amount}

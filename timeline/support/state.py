@@ -430,9 +430,10 @@ class SupportState:
         each amount used. Without it, nothing is ever converted.
         """
         if convert_to is not None:
-            if stage is not None:
-                raise ValueError("convert_to with stage is not supported yet; convert per stage")
-            total = self.convert(convert_to, rates=rates, provider=provider, kind=kind).total
+            conversion = self.convert(
+                convert_to, rates=rates, provider=provider, kind=kind, stage=stage
+            )
+            total = conversion.total
             return {total.currency: total.amount}
         amounts = self.amounts(provider, kind, stage=stage)
         return {currency: money.amount for currency, money in amounts.items()}
@@ -444,14 +445,21 @@ class SupportState:
         rates: EcbRates | None = None,
         provider: str | None = None,
         kind: str | None = None,
+        stage: Stage | str | None = None,
     ) -> Conversion:
         """The support commitments converted to `to`, each at the ECB rate of its own date
         (`timeline.rates`: the last rate published on or before it, the earliest bound of an
         uncertain date), with the rate used for each; `ConversionError` names an amount that
-        has no rate. `rates` defaults to the ECB history of the ``rates`` extra."""
+        has no rate. `rates` defaults to the ECB history of the ``rates`` extra.
+
+        With `stage`, what counts at that stage (as `totals`), each amount at its own date:
+        a payment at the day it was paid, an agreed amount at its agreement."""
         table = rates if rates is not None else EcbRates.ecb()
+        wanted = None if stage is None else Stage(stage)
         items = tuple(
-            (c, table.convert(c.amount, c.occurred, to=to)) for c in self._support(provider, kind)
+            (c, table.convert(money, on, to=to))
+            for c in self._support(provider, kind)
+            for money, on in _dated_at_stage(c, wanted)
         )
         total = Money(Decimal(0), to)
         for _, converted in items:
@@ -612,6 +620,17 @@ def _at_stage(c: Commitment, stage: Stage | None) -> tuple[Money, ...]:
         return c.disbursed
     amounts = dict(c.stage_amounts)
     return (amounts[stage],) if stage in amounts and stage is not Stage.DELIVERED else ()
+
+
+def _dated_at_stage(c: Commitment, stage: Stage | None) -> list[tuple[Money, When]]:
+    """`_at_stage` with the date of each amount: payments at their day, others at the stage's
+    (or, without a stage, the commitment's own) date."""
+    if stage is None:
+        return [(c.amount, c.occurred)]
+    if stage is Stage.DISBURSED and c.disbursed:
+        return list(zip(c.disbursed, c.disbursed_on, strict=True))
+    on = dict(c.stages).get(stage, c.occurred)
+    return [(money, on) for money in _at_stage(c, stage)]
 
 
 def _stage_of(item: Commitment) -> Stage:
