@@ -157,3 +157,33 @@ def test_late_event_invalidates_only_what_follows(
         flat = [(START, e) for e in [*events, late]]
         for t in [*times, START + dt.timedelta(days=900)]:
             assert tl.state_at(t) == reference(flat, Trace(), t, None, False)
+
+
+class CountingApplies(timeline.Reducer[int]):
+    calls = 0
+
+    def initial(self) -> int:
+        return 0
+
+    def apply(self, state: int, event: Event) -> int:
+        type(self).calls += 1
+        return state + 1
+
+
+def test_an_older_knowledge_time_reuses_the_latest_checkpoints() -> None:
+    """News arrives in order: records after an old knowledge time touch only later valid
+    times, so a query at that knowledge folds from the latest view's checkpoints."""
+    tl = timeline.open(projection=CountingApplies())
+    for day in range(200):
+        moment = START + dt.timedelta(days=day)
+        tl.append(Mark(occurred=moment, label="a"), recorded_at=moment)
+    late = START + dt.timedelta(days=199)
+    assert tl.state_at(late) == 200  # warms the latest view's checkpoints
+    CountingApplies.calls = 0
+    known = START + dt.timedelta(days=150)
+    assert tl.state_at(late, known_at=known) == 151
+    assert CountingApplies.calls < 40  # from the checkpoint at 128 (or 160), not from 0
+    fresh = timeline.open(projection=CountingApplies())
+    for record in tl.records(known_at=known):
+        fresh.append(record.event, recorded_at=record.recorded_at)
+    assert fresh.state_at(late) == 151

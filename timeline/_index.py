@@ -54,6 +54,17 @@ class View:
         self._checkpoints: dict[object, list[Any]] = {}
         self._added: dict[Key, Event] = {}
         self._removed: set[Key] = set()
+        self._base: tuple[View, Key, int] | None = None
+
+    def share_below(self, base: View, below: Key) -> None:
+        """Reuse `base`'s checkpoints for the events before key `below`.
+
+        For a view of an older knowledge time, `base` is the latest view and `below` the least
+        valid-time key that any later record touches: below it both views hold the same events
+        in the same order, so their checkpoints there are the same states. Only while `base`
+        takes in nothing new.
+        """
+        self._base = (base, below, base.size)
 
     @classmethod
     def of(cls, records: Sequence[Record]) -> View:
@@ -164,6 +175,22 @@ class View:
                     state = apply(state, events[index])
         return state
 
+    def _borrow(self, projection: Projection[Any], checkpoints: list[Any], n: int) -> None:
+        """Start `checkpoints` from the base view's, as far as they are the same states."""
+        assert self._base is not None
+        base, below, size = self._base
+        if base.size != size:  # the base took in more records: its prefix may differ now
+            self._base = None
+            return
+        base._merge()
+        usable = min(n, bisect_left(base.keys, below)) // CHECKPOINT_EVERY
+        if usable == 0:
+            return
+        base._state_after(projection, usable * CHECKPOINT_EVERY)
+        shared = base._checkpoints.get(projection)
+        if shared is not None and len(shared) > usable:
+            checkpoints[:] = shared[: usable + 1]
+
     def _state_after(self, projection: Projection[Any], n: int) -> Any:
         try:
             checkpoints = self._checkpoints[projection]
@@ -174,6 +201,8 @@ class View:
             self._checkpoints[projection] = checkpoints
         except TypeError:  # unhashable projection: no checkpoints, fold from the start
             checkpoints = [projection.initial()]
+        if len(checkpoints) == 1 and self._base is not None:
+            self._borrow(projection, checkpoints, n)
         apply = projection.apply
         events = self.events
         every = CHECKPOINT_EVERY

@@ -37,7 +37,7 @@ from timeline.errors import (
     TimelineError,
     UnknownEventType,
 )
-from timeline.events import Event, MetaEvent
+from timeline.events import Correction, Event, MetaEvent
 from timeline.follow import follow
 from timeline.projection import Changes, Projection, StateChanged
 from timeline.records import (
@@ -73,6 +73,11 @@ def _installed_event_modules() -> str:
     """A hint naming the modules installed packages declare for their event types."""
     names = sorted({ep.value for ep in entry_points(group="timeline.event_types")})
     return f"; installed event modules: {', '.join(names)}" if names else ""
+
+
+def _valid_key(ev: Event, position: int) -> tuple[int, int, int]:
+    when = ev.occurred
+    return (when._lo, when._hi, position)  # the index's order (timeline._index)
 
 
 def _recorded_moment(value: TimeLike) -> dt.datetime:
@@ -455,12 +460,32 @@ class Timeline(Generic[S]):
         view = self._views.get(n)
         if view is None:
             view = View.of(self._records[:n])
+            view.share_below(self._latest, self._least_key_after(n))
             self._views[n] = view
             if len(self._views) > _KNOWN_VIEWS:
                 self._views.popitem(last=False)
         else:
             self._views.move_to_end(n)
         return view
+
+    def _least_key_after(self, n: int) -> tuple[int, int, int]:
+        """A lower bound of the valid-time keys that the records after the first `n` add or
+        remove: below it, the views of knowledge `n` and of the latest hold the same events."""
+        least = (1 << 62, 0, 0)
+        for record in self._records[n:]:
+            ev = record.event
+            if isinstance(ev, Event):
+                least = min(least, _valid_key(ev, record.position))
+                continue
+            positions = self._positions_by_id[ev.target]
+            origin = positions[0]
+            for position in positions:  # every version the target ever had
+                version = self._records[position - 1].event
+                if isinstance(version, Correction):
+                    least = min(least, _valid_key(version.replacement, origin))
+                elif isinstance(version, Event):
+                    least = min(least, _valid_key(version, origin))
+        return least
 
     # --- export, verify, close ------------------------------------------------------------
     def export_jsonl(
