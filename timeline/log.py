@@ -26,6 +26,7 @@ import pendulum
 
 from timeline import _html, _jsonl, extensions, publish
 from timeline._index import View
+from timeline._index import _key as index_key
 from timeline.codec import decode_trusted, stored_form
 from timeline.errors import (
     ConcurrencyError,
@@ -73,11 +74,6 @@ def _installed_event_modules() -> str:
     """A hint naming the modules installed packages declare for their event types."""
     names = sorted({ep.value for ep in entry_points(group="timeline.event_types")})
     return f"; installed event modules: {', '.join(names)}" if names else ""
-
-
-def _valid_key(ev: Event, position: int) -> tuple[int, int, int]:
-    when = ev.occurred
-    return (when._lo, when._hi, position)  # the index's order (timeline._index)
 
 
 def _recorded_moment(value: TimeLike) -> dt.datetime:
@@ -394,10 +390,10 @@ class Timeline(Generic[S]):
         """
         self._sync()
         at_us = _query_us(at)
-        state = self._view(known_at).state(projection or self._projection, at_us, certain)
+        n = self._known_prefix(known_at)
+        state = self._view_of(n).state(projection or self._projection, at_us, certain)
         label = getattr(state, "with_as_of", None)
         if callable(label):  # a state that can say which time it is for (its HTML heading)
-            n = self._known_prefix(known_at)
             known = self._records[n - 1].recorded_at.isoformat() if n else "before any record"
             state = label(str(to_when(at)), known)
         return state
@@ -454,7 +450,10 @@ class Timeline(Generic[S]):
         return bisect_right(self._recorded_us, _query_us(known_at))
 
     def _view(self, known_at: TimeLike | None) -> View:
-        n = self._known_prefix(known_at)
+        return self._view_of(self._known_prefix(known_at))
+
+    def _view_of(self, n: int) -> View:
+        """The view of the first `n` records (all of them: the latest view)."""
         if n == len(self._records):
             return self._latest
         view = self._views.get(n)
@@ -475,16 +474,16 @@ class Timeline(Generic[S]):
         for record in self._records[n:]:
             ev = record.event
             if isinstance(ev, Event):
-                least = min(least, _valid_key(ev, record.position))
+                least = min(least, index_key(ev, record.position))
                 continue
             positions = self._positions_by_id[ev.target]
             origin = positions[0]
             for position in positions:  # every version the target ever had
                 version = self._records[position - 1].event
                 if isinstance(version, Correction):
-                    least = min(least, _valid_key(version.replacement, origin))
+                    least = min(least, index_key(version.replacement, origin))
                 elif isinstance(version, Event):
-                    least = min(least, _valid_key(version, origin))
+                    least = min(least, index_key(version, origin))
         return least
 
     # --- export, verify, close ------------------------------------------------------------

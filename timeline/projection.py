@@ -150,16 +150,32 @@ def on(*types: type[Event]) -> Callable[[F], F]:
     return mark
 
 
+_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """The instance slots `cls` and its bases declare (looked up once per class)."""
+    known = _SLOTS.get(cls)
+    if known is not None:
+        return known
+    names: list[str] = []
+    for klass in cls.__mro__:
+        slots = getattr(klass, "__slots__", ())
+        names.extend(
+            name
+            for name in ([slots] if isinstance(slots, str) else slots)
+            if name not in ("__dict__", "__weakref__")
+        )
+    _SLOTS[cls] = tuple(names)
+    return _SLOTS[cls]
+
+
 def _has_settings(obj: object) -> bool:
-    """Whether `obj` carries instance attributes (in its ``__dict__`` or in slots)."""
+    """Whether `obj` carries instance attributes (in its ``__dict__`` or in slots). Called on
+    every `state_at` (checkpoints are looked up by projection), so slots are listed once."""
     if getattr(obj, "__dict__", None):
         return True
-    for klass in type(obj).__mro__:
-        slots = getattr(klass, "__slots__", ())
-        for name in [slots] if isinstance(slots, str) else slots:
-            if name not in ("__dict__", "__weakref__") and hasattr(obj, name):
-                return True
-    return False
+    return any(hasattr(obj, name) for name in _slot_names(type(obj)))
 
 
 class SharedByType:
