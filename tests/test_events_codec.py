@@ -307,3 +307,22 @@ def test_trusted_read_path_falls_back_to_validation() -> None:
     )
     fix = Correction(target="m", replacement=Milestone(id="m", occurred="2025", name="x"))
     assert decode_trusted(*encode(fix)[:2], canonical_json(encode(fix)[2])) == fix
+
+
+def test_a_value_of_the_wrong_type_is_an_invalid_event_naming_its_field() -> None:
+    """A dict where `Money` is declared: the write path names the field, never a bare
+    AttributeError from the converter, and nothing is appended."""
+    from timeline.support.events import DealSigned
+
+    log = timeline.open()
+    bad = DealSigned(
+        occurred="2025-03-08",
+        buyer="GB",
+        supplier="Anduril",
+        beneficiary="UA",
+        amount={"amount": "30000000", "currency": "GBP"},  # type: ignore[arg-type]
+    )
+    with pytest.raises(InvalidEvent, match=r"deal.signed.amount: .* is not a Money") as info:
+        log.append(bad)
+    assert info.value.field == "amount"
+    assert log.head == 0

@@ -198,15 +198,16 @@ def cmd_verify(args: argparse.Namespace) -> None:
 def cmd_kiel_import(args: argparse.Namespace) -> None:
     from timeline.sources.kiel import import_release
 
-    if not Path(args.file).is_file():
-        raise CommandError(f"{args.file}: no such file")
+    for name in args.files:
+        if not Path(name).is_file():
+            raise CommandError(f"{name}: no such file")
     recorded_at = _time(args.recorded_at, "--recorded-at")
     with removed_on_failure(args.db):
         tl = timeline.open(args.db)
         try:
             report = import_release(
                 tl,
-                args.file,
+                *args.files,
                 release=args.release,
                 recorded_at=recorded_at or "",
                 progress=_progress(args),
@@ -217,22 +218,49 @@ def cmd_kiel_import(args: argparse.Namespace) -> None:
             tl.close()
 
 
+def cmd_kiel_reconcile(args: argparse.Namespace) -> None:
+    from timeline.sources.kiel import KielProjection, read_summary, reconcile
+
+    at = _time(args.at, "--at")
+    known = _time(args.known_at, "--known-at")
+    assert at is not None
+    summary = read_summary(args.summary)  # before the log: a wrong file fails first
+    with _open(args.db) as tl:
+        state = tl.state_at(at, known_at=known, projection=KielProjection(), certain=True)
+    print(
+        f"Kiel totals at {at} (known at {known or 'the latest record'}), certain, beside {args.summary}"
+    )
+    print(reconcile(state, summary))
+
+
 def cmd_totals(args: argparse.Namespace) -> None:
-    from timeline.sources.kiel import KielProjection
+    from timeline.sources.kiel import KielProjection, Measure
 
     at = _time(args.at, "--at")
     known = _time(args.known_at, "--known-at")
     assert at is not None
     with _open(args.db) as tl:
-        state = tl.state_at(at, known_at=known, projection=KielProjection())
-    allocated = state.totals(args.by, measure="allocation")
-    committed = state.totals(args.by, measure="commitment")
-    keys = sorted(set(allocated) | set(committed), key=lambda k: -allocated.get(k, 0))
-    print(f"Kiel totals at {at} (known at {known or 'the latest record'}), EUR, by {args.by}")
+        state = tl.state_at(at, known_at=known, projection=KielProjection(), certain=args.certain)
+    group = not args.eu_apart
+    measures: tuple[Measure, ...] = ("commitment", "allocation", "disbursement")
+    sums = {m: state.totals(args.by, measure=m, group_eu=group) for m in measures}
+    allocated = sums["allocation"]
+    keys = sorted(set().union(*sums.values()), key=lambda k: -allocated.get(k, 0))
+    counted = "dates certain by then" if args.certain else "counted from their earliest date"
+    print(
+        f"Kiel totals at {at} (known at {known or 'the latest record'}; {counted}), "
+        f"EUR, by {args.by}"
+    )
     print(
         table(
-            [args.by, "allocated", "committed"],
-            [(k, f"{allocated.get(k, 0):,.0f}", f"{committed.get(k, 0):,.0f}") for k in keys],
+            [args.by, "committed", "allocated", "disbursed"],
+            [
+                (
+                    k,
+                    *(f"{sums[m][k]:,.0f}" if k in sums[m] else "" for m in measures),
+                )
+                for k in keys
+            ],
             indent="",
         )
     )
@@ -336,15 +364,37 @@ def parser() -> argparse.ArgumentParser:
         name="import",
         help="append a release as one batch, superseding earlier ones",
     )
-    kimp.add_argument("file")
+    kimp.add_argument(
+        "files", nargs="+", metavar="FILE", help="the main data, then optionally disbursements"
+    )
     kimp.add_argument("--release", required=True, help="a name for the release, e.g. R28")
     kimp.add_argument("--recorded-at", required=True, help="the release's date")
     kimp.add_argument("--db", required=True)
     kimp.set_defaults(run=cmd_kiel_import)
     _quiet(kimp)
+    krec = kiel_sub.add_parser(
+        parents=[common],
+        name="reconcile",
+        help="the totals at a release beside Kiel's own Country Summary",
+    )
+    krec.add_argument("summary", help="Kiel's Country Summary as CSV")
+    krec.add_argument("--at", required=True, help="the release's date")
+    krec.add_argument("--known-at")
+    krec.add_argument("--db", required=True)
+    krec.set_defaults(run=cmd_kiel_reconcile)
     tot = add("totals", help="cumulative Kiel totals (EUR) at a time")
     tot.add_argument("--at", required=True)
     tot.add_argument("--known-at")
+    tot.add_argument(
+        "--certain",
+        action="store_true",
+        help="count a row only once its latest possible date has passed (as Kiel's series)",
+    )
+    tot.add_argument(
+        "--eu-apart",
+        action="store_true",
+        help="list the European Investment Bank and Peace Facility apart from the EU",
+    )
     tot.add_argument("--by", choices=["donor", "type"], default="donor")
     tot.add_argument("--db", required=True)
     tot.set_defaults(run=cmd_totals)

@@ -118,6 +118,32 @@ def to_dict(ev: Event | MetaEvent) -> dict[str, Any]:
     return data
 
 
+def _unstructured(ev: Event | MetaEvent, name: str) -> dict[str, Any]:
+    """`to_dict`, or `InvalidEvent` naming the field whose value is not of its declared type
+    (a dict where `Money` is declared, say), instead of the converter's bare AttributeError."""
+    try:
+        return to_dict(ev)
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:
+        with contextlib.suppress(NameError, TypeError):  # string annotations → types
+            attrs.resolve_types(type(ev))
+        for field in attrs.fields(type(ev)):
+            try:
+                _FAST.unstructure(getattr(ev, field.name), field.type)
+            except (AttributeError, TypeError, ValueError, KeyError) as inner:
+                value = getattr(ev, field.name)
+                raise InvalidEvent(
+                    f"{name}.{field.name}: {value!r} is not a {_type_name(field.type)} "
+                    f"({type(inner).__name__}: {inner})",
+                    field=field.name,
+                    event_type=name,
+                ) from None
+        raise InvalidEvent(f"{name}: cannot be stored: {exc}", event_type=name) from None
+
+
+def _type_name(tp: object) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
 def _envelope(ev: Event | MetaEvent) -> dict[str, Any]:
     name, version = event_type_of(ev)
     return {"type": name, "version": version, "data": to_dict(ev)}
@@ -238,7 +264,7 @@ def stored_form(ev: Event | MetaEvent) -> tuple[str, int, str]:
     back, in any later process, as the event the writer saw.
     """
     name, version = event_type_of(ev)
-    data = _FAST.unstructure(ev)
+    data = _unstructured(ev, name)
     try:
         text = canonical_json(data)
         text.encode("utf-8")

@@ -1,24 +1,40 @@
-"""The Kiel Institute's Ukraine Support Tracker as a bitemporal timeline.
+"""The Kiel Institute's Ukraine Support Tracker as a bitemporal timeline, counted as Kiel counts.
 
-Each row of a release becomes an `AidAllocated` or `AidCommitted` event, or is *set aside* with
-its reason in the `ImportReport`; every row is accounted for. Importing a release appends one
-atomic batch recorded at the release's date; that batch also retracts every event of the releases
-imported before it, so a query whose ``known_at`` falls between two releases answers from the
-older one, and ``known_at=None`` from the newest. `KielProjection` folds the events into
-cumulative EUR totals by donor, aid type and measure.
+Each row of a release becomes an `AidAllocated` or `AidCommitted` event, each row of Kiel's
+financial-disbursements sheet an `AidDisbursed` event, or a row is *set aside* with its reason
+in the `ImportReport`; every row is accounted for. Importing a release appends one atomic batch
+recorded at the release's date; that batch also retracts every event of the releases imported
+before it, so a query whose ``known_at`` falls between two releases answers from the older one,
+and ``known_at=None`` from the newest. `KielProjection` folds the events into cumulative EUR
+totals by donor, aid type and measure, following Kiel's methodology (Trebesch et al., Kiel
+Working Paper 2218, and the tracker's own Country Summary):
 
-Quirks of the data (see ``tests/data/README.md``), each handled on purpose:
+* **allocations** are the *redistributed* sub-activity value (``tot_sub_activity_value_EUR_redistr``),
+  which moves most undated value onto the same donor's dated rows; the plain value is kept on
+  each event as `KielActivity.sub_activity_value`;
+* **commitments** are Kiel's measure of everything pledged, allocated or not: the activity value
+  (``tot_activity_value_EUR``) of every row, allocation and commitment rows alike (Kiel writes it
+  once per activity, on its first row; item lines carry 0). No row is de-duplicated;
+* **disbursements** are the financial aid paid out per donor and month;
+* the European Investment Bank and the European Peace Facility count under
+  "EU (Commission and Council)", as in Kiel's summary (``group_eu=False`` lists them apart).
 
-* no date but a month index → the event's ``occurred`` is that month (month precision);
-  neither → set aside ("no date and no month"), with its value, so totals reconcile;
-* a month index that disagrees with the date → the date is used, and the report counts it;
-* zero-valued allocation lines (item lines whose value sits on the package row) → set aside;
-* commitments carry their activity's value (``verdi_eur_activity``), repeated on each sub-activity
-  row: one commitment per (donor, date or month, aid type, value), repeats set aside;
-* exact duplicate allocation rows are real sub-activities → all imported;
-* negative values → imported as reversals (a non-negative amount that the totals subtract);
-* ``.`` (Kiel's missing value) and ``NULL`` → missing; a row whose value is missing is set aside;
-* damaged numbers such as ``280NULL49`` in unit prices → the unit price is dropped and counted.
+Time, each rule on purpose (see ``docs/kiel.md``):
+
+* a row is placed in **Kiel's month** (``month``, when Kiel's ``month_exists_dummy`` says it
+  exists): a date inside that month refines it to the day; a date outside it is kept as
+  `KielActivity.announced` and the event is placed in Kiel's month, as Kiel's monthly series does;
+* a dated row without a month Kiel counts keeps its date;
+* a row with neither is **undated**: its ``occurred`` is the interval from the tracker's start
+  (January 2022) to the release, so ``state_at(..., certain=True)`` counts it only at the
+  release, and the default (``certain=False``) from January 2022 — the docs say which to use;
+* zero-valued item lines (every value 0) → set aside; negative rows → reversals (non-negative
+  amounts that the totals subtract); ``.`` and ``NULL`` → missing; a row whose value is missing
+  is set aside; damaged numbers such as ``280NULL49`` in unit prices → dropped and counted.
+
+The older extract format (the early-2024 "delivery" sheet) has neither a redistributed nor an
+activity column: its allocations are the plain value (``redistributed=False``) and each row
+adds its own value to the commitments measure (the sub-activities of a package sum to it).
 """
 
 from __future__ import annotations
@@ -37,25 +53,35 @@ import attrs
 
 from timeline import _html
 from timeline.errors import DataError
-from timeline.events import Event, Retraction, abstract_event, event
+from timeline.events import Event, Retraction, abstract_event, event, upcaster
 from timeline.log import Timeline
 from timeline.progress import Progress
 from timeline.projection import Change, Reducer, on
 from timeline.support.events import Channel
-from timeline.values import Money, Source, currency_code
+from timeline.values import Money, Source, currency_code, optional_when
 from timeline.when import TimeLike, When, to_when
 
 __all__ = [
+    "EU",
+    "EU_INSTITUTIONS",
     "AidAllocated",
     "AidCommitted",
+    "AidDisbursed",
     "DonorTotalChanged",
     "ImportReport",
+    "KielActivity",
+    "KielPipelineRow",
     "KielProjection",
     "KielState",
+    "Reconciliation",
     "SetAside",
+    "SummaryCell",
     "import_release",
     "monthly_series",
+    "pipeline_series",
     "read_release",
+    "read_summary",
+    "reconcile",
 ]
 
 R28_COLUMNS: Final = (
@@ -75,12 +101,33 @@ SHEET_COLUMNS: Final = (
     "eur_value",
     "Original Currency",
 )
+DISBURSEMENT_COLUMNS: Final = ("giver", "aar", "maaned", "verdi_eur_mrd")
+SUMMARY_COLUMNS: Final = (
+    "land",
+    *(
+        f"{t}_{m}"
+        for m in ("allocation", "commitment")
+        for t in ("financial", "humanitarian", "military")
+    ),
+)
+TRACKER_START: Final = "2022-01"
+"""Month 1 of Kiel's month index: the earliest an undated row can be."""
+EU: Final = "EU (Commission and Council)"
+EU_INSTITUTIONS: Final[Mapping[str, str]] = {
+    "European Investment Bank": EU,
+    "European Peace Facility": EU,
+    "EU Institutions": EU,
+}
+"""Donors counted under "EU (Commission and Council)" with ``group_eu=True``: the two that Kiel's
+Country Summary folds into it, and the label of Kiel's disbursements sheet ("EU Institutions",
+which that sheet does not break down)."""
 _CHANNELS: Final = {
     "military": Channel.MILITARY,
     "financial": Channel.FINANCIAL,
     "humanitarian": Channel.HUMANITARIAN,
 }
-Measure = Literal["allocation", "commitment"]
+Measure = Literal["allocation", "commitment", "disbursement"]
+_MEASURES: Final = ("allocation", "commitment", "disbursement")
 
 
 @abstract_event
@@ -90,8 +137,19 @@ class KielActivity(Event):
     donor: str
     aid_type: Channel = attrs.field(converter=Channel)
     value: Money
+    """What the row adds to its measure: an allocation's (redistributed) value, a commitment's
+    activity value, a disbursement's amount."""
     reversal: bool = False
-    """A negative row of the tracker: `value` is subtracted from the totals."""
+    """A negative row of the tracker: its values are subtracted from the totals."""
+    activity_value: Money | None = None
+    """An allocation row's activity value: what it adds to Kiel's commitments measure (0 on the
+    item lines of a package, whose value sits on its first row); None when not known."""
+    sub_activity_value: Money | None = None
+    """The plain sub-activity value, before Kiel's redistribution."""
+    redistributed: bool = False
+    """True when `value` is Kiel's redistributed value (Release-28 format)."""
+    announced: When | None = attrs.field(default=None, converter=optional_when)
+    """The row's own date, when it lies outside the month Kiel counts the row in (`occurred`)."""
     original_currency: str | None = attrs.field(
         default=None, validator=lambda _i, _a, v: _currency(v)
     )
@@ -106,14 +164,31 @@ def _currency(value: str | None) -> None:
         currency_code(value)
 
 
-@event("aid.allocated", version=1)
+@event("aid.allocated", version=2)
 class AidAllocated(KielActivity):
     """Aid earmarked or delivered (Kiel's measure "Allocation")."""
 
 
-@event("aid.committed", version=1)
+@event("aid.committed", version=2)
 class AidCommitted(KielActivity):
-    """Aid pledged and not yet allocated (Kiel's measure "Commitment")."""
+    """Aid pledged and not yet allocated (a "Commitment" row); `value` is its activity value."""
+
+
+@event("aid.disbursed", version=1)
+class AidDisbursed(KielActivity):
+    """Financial aid paid out in one month (Kiel's sheet "Financial disb per Month")."""
+
+
+@upcaster("aid.allocated", from_version=1)
+def _allocated_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 stored the plain sub-activity value and no activity value."""
+    return {**data, "sub_activity_value": data.get("value"), "redistributed": False}
+
+
+@upcaster("aid.committed", from_version=1)
+def _committed_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 commitments already carried their activity value."""
+    return {**data, "redistributed": False}
 
 
 @attrs.frozen
@@ -124,11 +199,12 @@ class SetAside:
     reason: str
     value_eur: Decimal | None
     measure: Measure
+    file: str = ""
 
 
 @attrs.frozen
 class ImportReport:
-    """What an import did with every row of the file."""
+    """What an import did with every row of its file(s)."""
 
     source: str
     release: str
@@ -138,16 +214,14 @@ class ImportReport:
     notes: Mapping[str, int]
 
     def events_eur(self, measure: Measure = "allocation") -> Decimal:
-        """Sum of the values of the events of one measure (reversals subtracted)."""
-        kind = AidCommitted if measure == "commitment" else AidAllocated
-        return sum(
-            (
-                -e.value.amount if e.reversal else e.value.amount
-                for e in self.events
-                if isinstance(e, kind)
-            ),
-            Decimal(0),
-        )
+        """Sum of what the events add to one measure (reversals subtracted), as the
+        projection counts it: commitments include the activity values of allocations."""
+        total = Decimal(0)
+        for e in self.events:
+            for m, amount in _contributions(e):
+                if m == measure:
+                    total += -amount if e.reversal else amount
+        return total
 
     def set_aside_eur(self, measure: Measure = "allocation") -> Decimal:
         """Sum of the known values of the rows set aside, of one measure."""
@@ -166,15 +240,44 @@ class ImportReport:
         return "\n".join(lines)
 
 
+def _contributions(ev: KielActivity) -> Iterator[tuple[Measure, Decimal]]:
+    """What one event adds (before its sign) to each measure."""
+    if isinstance(ev, AidDisbursed):
+        yield "disbursement", ev.value.amount
+    elif isinstance(ev, AidCommitted):
+        yield "commitment", ev.value.amount
+    else:
+        yield "allocation", ev.value.amount
+        if ev.activity_value is not None:
+            yield "commitment", ev.activity_value.amount
+
+
+def _combine(reports: Sequence[ImportReport]) -> ImportReport:
+    if len(reports) == 1:
+        return reports[0]
+    notes: Counter[str] = Counter()
+    for r in reports:
+        notes.update(r.notes)
+    return ImportReport(
+        " + ".join(r.source for r in reports),
+        reports[0].release,
+        sum(r.rows_read for r in reports),
+        tuple(e for r in reports for e in r.events),
+        tuple(s for r in reports for s in r.set_aside),
+        dict(notes),
+    )
+
+
 @attrs.define
 class _Context:
     release: str
     source: Source
+    file: str
+    undated: When
     notes: Counter[str] = attrs.field(factory=Counter)
-    commitments: set[tuple[str, str, str, Decimal]] = attrs.field(factory=set)
 
 
-def _measure(text: str) -> Measure:
+def _measure(text: str) -> Literal["allocation", "commitment"]:
     measure = text.strip().lower()
     if measure == "allocation":
         return "allocation"
@@ -198,8 +301,23 @@ def _decimal(text: str | None) -> Decimal | None:
     return value
 
 
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "1", ""):
+        return True
+    if value in ("false", "0"):
+        return False
+    raise ValueError(f"month_exists {text!r} is neither True nor False")
+
+
 def _month(index: str) -> When | None:
-    n = int(index or 0)
+    text = index.strip()
+    if text in ("", "NULL", "."):
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        raise ValueError(f"month index {index!r} is not a whole number") from None
     if n <= 0:
         return None
     year, month = divmod(n - 1, 12)
@@ -222,18 +340,37 @@ def read_release(
     recorded_at: TimeLike | None = None,
     progress: bool | None = None,
 ) -> ImportReport:
-    """Read a Kiel CSV (either format, detected by its header) into events and a report."""
+    """Read a Kiel CSV (either extract format, or the financial-disbursements sheet, detected by
+    its header) into events and a report.
+
+    Undated rows are placed in the interval from January 2022 to the release: to the date of
+    `recorded_at`, or without it to the latest date in the file.
+    """
     path = Path(path)
     header, rows_with_lines = _csv_rows(path)
+    parse: Any
     if all(c in header for c in R28_COLUMNS):
-        parse = _r28_row
+        parse, date_column = _r28_row, "dato"
     elif all(c in header for c in SHEET_COLUMNS):
-        parse = _sheet_row
+        parse, date_column = _sheet_row, "date"
+    elif all(c in header for c in DISBURSEMENT_COLUMNS):
+        parse, date_column = _disbursement_row, ""
     else:
         raise DataError(
             f"{path}: not a Kiel Ukraine Support Tracker extract (columns {header})", line=1
         )
-    published = to_when(recorded_at) if recorded_at is not None else None
+    rows = list(rows_with_lines)
+    if recorded_at is not None:
+        published: When | None = to_when(recorded_at)
+        until = str(published.latest.date()) if published is not None else ""
+    else:
+        published = None
+        dates = [r[date_column].strip() for _, r in rows if date_column and r[date_column].strip()]
+        until = max(dates, default=TRACKER_START)
+    try:
+        undated = When.parse(f"{TRACKER_START}/{until}")
+    except ValueError as exc:
+        raise DataError(f"{path.name}: the release's date {until!r}: {exc}") from None
     source = Source(
         title=f"Kiel Institute, Ukraine Support Tracker ({release})",
         publisher="Kiel Institute for the World Economy",
@@ -242,11 +379,9 @@ def read_release(
     )
     events: list[KielActivity] = []
     set_aside: list[SetAside] = []
-    context = _Context(release, source)
-    rows = 0
-    with Progress(f"reading {path.name}", enabled=progress) as bar:
-        for line, row in rows_with_lines:
-            rows += 1
+    context = _Context(release, source, path.name, undated)
+    with Progress(f"reading {path.name}", total=len(rows), enabled=progress) as bar:
+        for line, row in rows:
             bar.advance()
             try:
                 outcome = parse(row, line, context)
@@ -257,7 +392,7 @@ def read_release(
             else:
                 events.append(outcome)
     return ImportReport(
-        str(path.name), release, rows, tuple(events), tuple(set_aside), dict(context.notes)
+        str(path.name), release, len(rows), tuple(events), tuple(set_aside), dict(context.notes)
     )
 
 
@@ -314,82 +449,75 @@ def _csv_rows(path: Path) -> tuple[tuple[str, ...], Iterator[tuple[int, dict[str
     return header, rows()
 
 
-def _when(date_text: str, month_text: str, notes: Counter[str]) -> When | None:
-    month = _month(month_text) if month_text not in ("", "NULL") else None
-    if date_text:
-        day = When.parse(date_text)
-        if month is not None and not (month.earliest <= day.earliest <= month.latest):
-            notes["month index disagrees with the date (the date is used)"] += 1
-        return day
+def _values(
+    *values: Decimal | None,
+) -> tuple[bool, list[Decimal | None]]:
+    """Whether the row is a reversal, and its values made non-negative; mixed signs are an error."""
+    negative = any(v is not None and v < 0 for v in values)
+    if negative and any(v is not None and v > 0 for v in values):
+        raise ValueError(f"values {[str(v) for v in values if v is not None]} mix signs")
+    return negative, [abs(v) if v is not None else None for v in values]
+
+
+def _place(date_text: str, month: When | None, context: _Context) -> tuple[When, When | None]:
+    """(occurred, announced) of a row: see the module's rules."""
+    notes = context.notes
+    day = When.parse(date_text) if date_text else None
+    if day is not None and month is not None:
+        if month.earliest <= day.earliest <= month.latest:
+            return day, None
+        notes["date outside Kiel's month: placed in the month, the date kept as `announced`"] += 1
+        return month, day
+    if day is not None:
+        return day, None
     if month is not None:
-        notes["no date: month precision from the month index"] += 1
-    return month
-
-
-def _build(
-    measure: str,
-    *,
-    line: int,
-    release: str,
-    source: Source,
-    donor: str,
-    when: When,
-    aid_type: str,
-    value: Decimal,
-    original_currency: str | None = None,
-    specific_type: str | None = None,
-    item: str | None = None,
-    notes: Counter[str],
-) -> KielActivity:
-    cls = AidCommitted if measure == "commitment" else AidAllocated
-    reversal = value < 0
-    if reversal:
-        notes["negative value imported as a reversal"] += 1
-    return cls(
-        id=f"kiel-{release}-{line}",
-        occurred=when,
-        source=source,
-        donor=donor,
-        aid_type=_CHANNELS[aid_type.strip().lower()],
-        value=Money(abs(value), "EUR"),
-        reversal=reversal,
-        original_currency=original_currency,
-        specific_type=specific_type,
-        item=item,
-        release=release,
-        line=line,
-    )
+        notes["no date: placed in Kiel's month"] += 1
+        return month, None
+    notes["undated: placed between the tracker's start and the release"] += 1
+    return context.undated, None
 
 
 def _r28_row(row: dict[str, str], line: int, context: _Context) -> KielActivity | SetAside:
     measure = _measure(row["maal"])
     notes = context.notes
-    column = "verdi_eur_activity" if measure == "commitment" else "verdi_eur"
-    value = _decimal(row[column])
+    plain = _decimal(row["verdi_eur"])
+    has_redistributed = "verdi_eur_redistr" in row
+    redistributed = _decimal(row["verdi_eur_redistr"]) if has_redistributed else plain
+    activity = _decimal(row["verdi_eur_activity"])
+    value = activity if measure == "commitment" else redistributed
     if value is None:
-        return SetAside(line, "missing value", None, measure)
-    when = _when(row["dato"].strip(), row["maaned_nr"].strip(), notes)
-    if when is None:
-        return SetAside(line, "no date and no month", value, measure)
-    if value == 0:
+        return SetAside(line, "missing value", None, measure, context.file)
+    reversal, (value_abs, plain_abs, activity_abs) = _values(value, plain, activity)
+    assert value_abs is not None
+    if not value and not plain and not activity:
         return SetAside(
-            line, "zero-valued item line (the value sits on its package row)", value, measure
+            line,
+            "zero-valued item line (the value sits on its package row)",
+            Decimal(0),
+            measure,
+            context.file,
         )
-    if measure == "commitment":
-        key = (row["giver"], row["dato"] or row["maaned_nr"], row["kategori"], value)
-        if key in context.commitments:
-            return SetAside(line, "repeat of a commitment's activity value", value, "commitment")
-        context.commitments.add(key)
+    exists = _flag(row.get("maaned_finnes", ""))
+    month = _month(row["maaned_nr"])
+    if month is not None and not exists:
+        notes["month index ignored: Kiel's month_exists_dummy is False"] += 1
+        month = None
+    occurred, announced = _place(row["dato"].strip(), month, context)
+    if not has_redistributed:
+        notes["no redistributed column: the plain value is used"] += 1
     return _build(
-        measure,
+        AidCommitted if measure == "commitment" else AidAllocated,
         line=line,
-        release=context.release,
-        source=context.source,
-        donor=row["giver"].strip(),
-        when=when,
+        context=context,
+        donor=row["giver"],
+        occurred=occurred,
+        announced=announced,
         aid_type=row["kategori"],
-        value=value,
-        notes=notes,
+        value=value_abs,
+        reversal=reversal,
+        activity_value=activity_abs if measure == "allocation" else None,
+        sub_activity_value=plain_abs if measure == "allocation" else None,
+        redistributed=has_redistributed and measure == "allocation",
     )
 
 
@@ -398,14 +526,18 @@ def _sheet_row(row: dict[str, str], line: int, context: _Context) -> KielActivit
     notes = context.notes
     value = _decimal(row["eur_value"])
     if value is None:
-        return SetAside(line, "missing value (Kiel's '.')", None, measure)
-    when = _when(row["date"].strip(), "", notes)
-    if when is None:
-        return SetAside(line, "no date and no month", value, measure)
+        return SetAside(line, "missing value (Kiel's '.')", None, measure, context.file)
     if value == 0:
         return SetAside(
-            line, "zero-valued item line (the value sits on its package row)", value, measure
+            line,
+            "zero-valued item line (the value sits on its package row)",
+            value,
+            measure,
+            context.file,
         )
+    reversal, (amount,) = _values(value)
+    assert amount is not None
+    occurred, announced = _place(row["date"].strip(), None, context)
     price = row.get("Unit Price in USD", "")
     if price and "NULL" in price and price != "NULL":
         notes["damaged unit price (e.g. 280NULL49) dropped"] += 1
@@ -417,41 +549,126 @@ def _sheet_row(row: dict[str, str], line: int, context: _Context) -> KielActivit
         or None
     )
     return _build(
-        measure,
+        AidCommitted if measure == "commitment" else AidAllocated,
         line=line,
-        release=context.release,
-        source=context.source,
-        donor=row["Countries"].strip(),
-        when=when,
+        context=context,
+        donor=row["Countries"],
+        occurred=occurred,
+        announced=announced,
         aid_type=row["general_type"],
-        value=value,
+        value=amount,
+        reversal=reversal,
+        activity_value=amount if measure == "allocation" else None,
+        sub_activity_value=amount if measure == "allocation" else None,
+        redistributed=False,
         original_currency=currency,
         specific_type=_clean(row.get("specific_type")),
         item=item,
-        notes=notes,
+    )
+
+
+def _disbursement_row(row: dict[str, str], line: int, context: _Context) -> KielActivity | SetAside:
+    billions = _decimal(row["verdi_eur_mrd"])
+    if billions is None:
+        return SetAside(line, "missing value", None, "disbursement", context.file)
+    if billions == 0:
+        return SetAside(line, "zero disbursement", billions, "disbursement", context.file)
+    year, month = row["aar"].strip(), row["maaned"].strip()
+    if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+        raise ValueError(f"year {year!r} and month {month!r} are not a month")
+    reversal, (amount,) = _values(billions.scaleb(9))
+    assert amount is not None
+    return _build(
+        AidDisbursed,
+        line=line,
+        context=context,
+        donor=row["giver"],
+        occurred=When.parse(f"{int(year):04d}-{int(month):02d}"),
+        announced=None,
+        aid_type="financial",
+        value=amount,
+        reversal=reversal,
+        id_part="disbursed-",
+    )
+
+
+def _build(
+    cls: type[KielActivity],
+    *,
+    line: int,
+    context: _Context,
+    donor: str,
+    occurred: When,
+    announced: When | None,
+    aid_type: str,
+    value: Decimal,
+    reversal: bool,
+    activity_value: Decimal | None = None,
+    sub_activity_value: Decimal | None = None,
+    redistributed: bool = False,
+    original_currency: str | None = None,
+    specific_type: str | None = None,
+    item: str | None = None,
+    id_part: str = "",
+) -> KielActivity:
+    if reversal:
+        context.notes["negative value imported as a reversal"] += 1
+    name = donor.strip()
+    if not name:
+        raise ValueError("the donor is empty")
+    return cls(
+        id=f"kiel-{context.release}-{id_part}{line}",
+        occurred=occurred,
+        source=context.source,
+        donor=name,
+        aid_type=_CHANNELS[aid_type.strip().lower()],
+        value=Money(value, "EUR"),
+        reversal=reversal,
+        activity_value=Money(activity_value, "EUR") if activity_value is not None else None,
+        sub_activity_value=(
+            Money(sub_activity_value, "EUR") if sub_activity_value is not None else None
+        ),
+        redistributed=redistributed,
+        announced=announced,
+        original_currency=original_currency,
+        specific_type=specific_type,
+        item=item,
+        release=context.release,
+        line=line,
     )
 
 
 def import_release(
     tl: Timeline[Any],
     path: str | Path,
-    *,
+    *more: str | Path,
     release: str,
     recorded_at: TimeLike,
     progress: bool | None = None,
 ) -> ImportReport:
     """Append a release as one atomic batch recorded at `recorded_at`, superseding earlier ones.
 
-    The batch retracts every Kiel event still in force, then adds the release's events; so
-    queries that know of this release see only it, and older knowledge times still see theirs.
+    `path` and `more` are the release's files: its main data (either extract format) and,
+    optionally, its financial-disbursements sheet. The batch retracts every Kiel event still in
+    force, then adds the release's events; so queries that know of this release see only it,
+    and older knowledge times still see theirs. Nothing is appended when any file is bad.
     """
-    report = read_release(path, release, recorded_at=recorded_at, progress=progress)
+    reports = [
+        read_release(p, release, recorded_at=recorded_at, progress=progress) for p in (path, *more)
+    ]
+    kinds = Counter(
+        "disbursements" if any(isinstance(e, AidDisbursed) for e in r.events) else "main data"
+        for r in reports
+    )
+    for kind, n in kinds.items():
+        if n > 1:
+            raise DataError(f"release {release!r}: {n} files of {kind}; give one of each")
     in_force = [e for e in tl.events() if isinstance(e, KielActivity)]
     if any(e.release == release for e in in_force):
         raise DataError(f"release {release!r} is already in the log")
-    old = [e.id for e in in_force]
+    report = _combine(reports)
     retractions = [
-        Retraction(target=id_, reason=f"superseded by Kiel release {release}") for id_ in old
+        Retraction(target=e.id, reason=f"superseded by Kiel release {release}") for e in in_force
     ]
     tl.append(*retractions, *report.events, recorded_at=recorded_at)
     return report
@@ -460,9 +677,26 @@ def import_release(
 Key = tuple[str, Channel, str]
 
 
+def _donor(name: str, group_eu: bool) -> str:
+    return EU_INSTITUTIONS.get(name, name) if group_eu else name
+
+
+@attrs.frozen
+class KielPipelineRow:
+    """One donor's aid of one type, by Kiel's measures: `committed` (everything pledged,
+    allocated or not), `allocated` (earmarked or delivered) and, for financial aid, `disbursed`
+    (paid out; None for the types whose disbursements Kiel does not publish). EUR."""
+
+    donor: str
+    aid_type: Channel
+    committed: Decimal
+    allocated: Decimal
+    disbursed: Decimal | None
+
+
 @attrs.frozen
 class KielState:
-    """Cumulative EUR by (donor, aid type, measure)."""
+    """Cumulative EUR by (donor, aid type, measure), donors as the rows name them."""
 
     sums: Mapping[Key, Decimal] = attrs.field(factory=dict)
 
@@ -473,67 +707,105 @@ class KielState:
         measure: Measure = "allocation",
         aid_type: Channel | str | None = None,
         donor: str | None = None,
+        group_eu: bool = True,
     ) -> dict[str, Decimal]:
-        """EUR per donor (or per aid type), for one measure, optionally one type or donor."""
+        """EUR per donor (or per aid type), for one measure, optionally one type or donor.
+
+        `measure` is ``"allocation"``, ``"commitment"`` (Kiel's: everything pledged, including
+        what was later allocated) or ``"disbursement"`` (financial aid paid out). With
+        `group_eu` (the default, as Kiel's Country Summary) the European Investment Bank and
+        the European Peace Facility count under "EU (Commission and Council)".
+        """
+        if measure not in _MEASURES:
+            raise ValueError(f"measure {measure!r} is not one of {', '.join(_MEASURES)}")
         kind = Channel(aid_type) if aid_type is not None else None
         out: dict[str, Decimal] = {}
         for (d, t, m), value in self.sums.items():
+            name = _donor(d, group_eu)
             if (
                 m != measure
                 or (kind is not None and t is not kind)
-                or (donor is not None and d != donor)
+                or (donor is not None and name != donor)
             ):
                 continue
-            label = d if by == "donor" else t.value
+            label = name if by == "donor" else t.value
             out[label] = out.get(label, Decimal(0)) + value
         return dict(sorted(out.items()))
 
-    def top(self, n: int = 10, *, measure: Measure = "allocation") -> list[tuple[str, Decimal]]:
+    def top(
+        self, n: int = 10, *, measure: Measure = "allocation", group_eu: bool = True
+    ) -> list[tuple[str, Decimal]]:
         """The `n` donors with the largest totals."""
-        return sorted(self.totals(measure=measure).items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+        totals = self.totals(measure=measure, group_eu=group_eu)
+        return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
     def _repr_html_(self) -> str:
         allocated = self.totals(measure="allocation")
         committed = self.totals(measure="commitment")
+        disbursed = self.totals(measure="disbursement")
         donors = sorted(set(allocated) | set(committed), key=lambda d: -allocated.get(d, 0))
         return _html.table(
-            ["donor", "allocated (bn EUR)", "committed (bn EUR)"],
+            ["donor", "committed (bn EUR)", "allocated (bn EUR)", "disbursed (bn EUR)"],
             [
-                (d, f"{allocated.get(d, 0) / 10**9:,.3f}", f"{committed.get(d, 0) / 10**9:,.3f}")
+                (
+                    d,
+                    f"{committed.get(d, 0) / 10**9:,.3f}",
+                    f"{allocated.get(d, 0) / 10**9:,.3f}",
+                    f"{disbursed[d] / 10**9:,.3f}" if d in disbursed else "",
+                )
                 for d in donors
             ],
         )
 
-    def unallocated(self) -> dict[str, Decimal]:
-        """Per donor, commitments not (yet) matched by allocations: commitments − allocations, if > 0."""
-        committed = self.totals(measure="commitment")
-        allocated = self.totals(measure="allocation")
+    def unallocated(
+        self, *, aid_type: Channel | str | None = None, group_eu: bool = True
+    ) -> dict[str, Decimal]:
+        """Per donor, Kiel's commitments not (yet) allocated: commitments − allocations of the
+        same aid type (or of all types), where positive."""
+        committed = self.totals(measure="commitment", aid_type=aid_type, group_eu=group_eu)
+        allocated = self.totals(measure="allocation", aid_type=aid_type, group_eu=group_eu)
         gaps = {d: c - allocated.get(d, Decimal(0)) for d, c in committed.items()}
         return {d: g for d, g in gaps.items() if g > 0}
 
+    def pipeline(self, *, group_eu: bool = True) -> list[KielPipelineRow]:
+        """Per donor and aid type: committed, allocated and (financial aid) disbursed."""
+        rows: dict[tuple[str, Channel], dict[str, Decimal]] = {}
+        for (d, t, m), value in self.sums.items():
+            cell = rows.setdefault((_donor(d, group_eu), t), {})
+            cell[m] = cell.get(m, Decimal(0)) + value
+        zero = Decimal(0)
+        return [
+            KielPipelineRow(
+                donor,
+                kind,
+                cell.get("commitment", zero),
+                cell.get("allocation", zero),
+                cell.get("disbursement", zero) if kind is Channel.FINANCIAL else None,
+            )
+            for (donor, kind), cell in sorted(
+                rows.items(), key=lambda kv: (kv[0][0], kv[0][1].value)
+            )
+        ]
+
 
 class KielProjection(Reducer[KielState]):
-    """Folds `AidAllocated` and `AidCommitted` into a `KielState`."""
+    """Folds `AidAllocated`, `AidCommitted` and `AidDisbursed` into a `KielState`."""
 
     def initial(self) -> KielState:
         return KielState()
 
-    @on(AidAllocated, AidCommitted)
+    @on(AidAllocated, AidCommitted, AidDisbursed)
     def _add(self, state: KielState, ev: KielActivity) -> KielState:
-        key = (
-            ev.donor,
-            ev.aid_type,
-            "commitment" if isinstance(ev, AidCommitted) else "allocation",
-        )
         sums = dict(state.sums)
-        delta = -ev.value.amount if ev.reversal else ev.value.amount
-        sums[key] = sums.get(key, Decimal(0)) + delta
+        for measure, amount in _contributions(ev):
+            key = (ev.donor, ev.aid_type, measure)
+            sums[key] = sums.get(key, Decimal(0)) + (-amount if ev.reversal else amount)
         return KielState(sums)
 
     def diff(self, before: KielState, after: KielState) -> list[Change]:
         """Per donor and measure, the totals that changed."""
         changes: list[Change] = []
-        for measure in ("allocation", "commitment"):
+        for measure in _MEASURES:
             old, new = before.totals(measure=measure), after.totals(measure=measure)
             for donor in sorted(set(old) | set(new)):
                 if old.get(donor) != new.get(donor):
@@ -562,32 +834,196 @@ class DonorTotalChanged:
         )
 
 
-def monthly_series(
-    tl: Timeline[Any],
-    donors: Sequence[str] | None = None,
-    *,
-    measure: Measure = "allocation",
-    known_at: TimeLike | None = None,
-    start: str = "2022-01",
-    end: str | None = None,
-) -> Any:
-    """Cumulative EUR per donor at the end of each month, as a pandas DataFrame (extra notebook)."""
-    from timeline.notebook import require
+# --- reconciliation with Kiel's own Country Summary ---------------------------------------
 
-    pd = require("pandas")
-    projection = KielProjection()
-    last = end or max(
-        (str(e.occurred.latest.date())[:7] for e in tl.events(known_at=known_at)), default=start
+SummaryKey = tuple[str, Channel, Literal["allocation", "commitment"]]
+TOLERANCE: Final = Decimal("0.005") * 10**9
+"""Half a unit of the third decimal of Kiel's figures in bn EUR."""
+
+
+def read_summary(path: str | Path) -> dict[SummaryKey, Decimal]:
+    """Kiel's Country Summary (bn EUR per donor, aid type and measure) as EUR per cell."""
+    path = Path(path)
+    header, rows = _csv_rows(path)
+    if not all(c in header for c in SUMMARY_COLUMNS):
+        raise DataError(f"{path}: not Kiel's Country Summary (columns {header})", line=1)
+    cells: dict[SummaryKey, Decimal] = {}
+    for line, row in rows:
+        donor = row["land"].strip()
+        if not donor:
+            raise DataError(f"{path.name}: the donor is empty", line=line)
+        for kind in ("financial", "humanitarian", "military"):
+            for measure in ("allocation", "commitment"):
+                column = f"{kind}_{measure}"
+                try:
+                    value = _decimal(row[column])
+                except ValueError as exc:
+                    raise DataError(f"{path.name}: {column}: {exc}", line=line) from None
+                key: SummaryKey = (donor, _CHANNELS[kind], measure)
+                if key in cells:
+                    raise DataError(f"{path.name}: {donor} appears twice", line=line)
+                cells[key] = (value or Decimal(0)) * 10**9
+    return cells
+
+
+@attrs.frozen
+class SummaryCell:
+    """One cell of Kiel's Country Summary beside the library's figure (EUR)."""
+
+    donor: str
+    aid_type: Channel
+    measure: str
+    library: Decimal
+    kiel: Decimal
+
+    @property
+    def residual(self) -> Decimal:
+        """The library's figure minus Kiel's."""
+        return self.library - self.kiel
+
+
+@attrs.frozen
+class Reconciliation:
+    """Every cell of Kiel's Country Summary beside the library's totals."""
+
+    cells: tuple[SummaryCell, ...]
+
+    def residuals(self, tolerance: Decimal = TOLERANCE) -> list[SummaryCell]:
+        """The cells whose residual exceeds `tolerance` (EUR; default 0.005 bn)."""
+        return [c for c in self.cells if abs(c.residual) > tolerance]
+
+    def _rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        return [
+            (
+                c.donor,
+                c.aid_type.value,
+                c.measure,
+                f"{c.library / 10**9:,.3f}",
+                f"{c.kiel / 10**9:,.3f}",
+                f"{c.residual / 10**9:+,.4f}",
+            )
+            for c in self.residuals()
+        ]
+
+    def __str__(self) -> str:
+        off = self.residuals()
+        donors = len({c.donor for c in self.cells})
+        lines = [
+            f"{len(self.cells) - len(off)} of {len(self.cells)} cells ({donors} donors × aid type "
+            f"× measure) within 0.005 bn EUR of Kiel's Country Summary"
+        ]
+        for row in self._rows():
+            lines.append("  {} {} {}: library {} bn, Kiel {} bn ({} bn)".format(*row))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return _html.table(
+            ["donor", "aid type", "measure", "library (bn EUR)", "Kiel (bn EUR)", "residual"],
+            self._rows(),
+            caption=str(self).splitlines()[0],
+        )
+
+
+def reconcile(
+    state: KielState, summary: str | Path | Mapping[SummaryKey, Decimal]
+) -> Reconciliation:
+    """Compare `state` (with the EU grouped, as Kiel's summary does) with Kiel's Country Summary
+    (a path to its CSV, or `read_summary`'s cells). Donors on one side only count as 0 on the
+    other."""
+    cells = read_summary(summary) if isinstance(summary, (str, Path)) else dict(summary)
+    ours: dict[SummaryKey, Decimal] = {}
+    for measure in ("allocation", "commitment"):
+        for kind in _CHANNELS.values():
+            for donor, value in state.totals(measure=measure, aid_type=kind).items():
+                ours[(donor, kind, measure)] = value
+    keys = sorted(set(cells) | set(ours), key=lambda k: (k[0], k[2], k[1].value))
+    return Reconciliation(
+        tuple(
+            SummaryCell(d, t, m, ours.get((d, t, m), Decimal(0)), cells.get((d, t, m), Decimal(0)))
+            for d, t, m in keys
+        )
     )
+
+
+# --- frames (extra notebook) ---------------------------------------------------------------
+
+
+def _months(start: str, last: str) -> list[str]:
     months = []
     year, month = int(start[:4]), int(start[5:7])
     while f"{year:04d}-{month:02d}" <= last:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _last_month(tl: Timeline[Any], known_at: TimeLike | None, start: str) -> str:
+    return max(
+        (str(e.occurred.latest.date())[:7] for e in tl.events(known_at=known_at)), default=start
+    )
+
+
+def monthly_series(
+    tl: Timeline[Any],
+    donors: Sequence[str] | None = None,
+    *,
+    measure: Measure = "allocation",
+    aid_type: Channel | str | None = None,
+    known_at: TimeLike | None = None,
+    start: str = TRACKER_START,
+    end: str | None = None,
+    certain: bool = True,
+    group_eu: bool = True,
+) -> Any:
+    """Cumulative EUR per donor at the end of each month, as a pandas DataFrame (extra notebook).
+
+    With `certain` (the default, as Kiel's monthly series) a row counts from the end of the
+    month it is placed in, and an undated row only at the release.
+    """
+    from timeline.notebook import require
+
+    pd = require("pandas")
+    projection = KielProjection()
     rows = {}
-    for label in months:
-        state = tl.state_at(label, known_at=known_at, projection=projection)
-        totals = state.totals(measure=measure)
+    for label in _months(start, end or _last_month(tl, known_at, start)):
+        state = tl.state_at(label, known_at=known_at, projection=projection, certain=certain)
+        totals = state.totals(measure=measure, aid_type=aid_type, group_eu=group_eu)
         chosen = donors if donors is not None else list(totals)
         rows[pd.Period(label, "M")] = {d: float(totals.get(d, Decimal(0))) for d in chosen}
     return pd.DataFrame.from_dict(rows, orient="index").fillna(0.0)
+
+
+_PIPELINE_COLUMNS: Final[tuple[tuple[str, Measure], ...]] = (
+    ("committed", "commitment"),
+    ("allocated", "allocation"),
+    ("disbursed", "disbursement"),
+)
+
+
+def pipeline_series(
+    tl: Timeline[Any],
+    donor: str,
+    *,
+    aid_type: Channel | str | None = Channel.FINANCIAL,
+    known_at: TimeLike | None = None,
+    start: str = TRACKER_START,
+    end: str | None = None,
+    certain: bool = True,
+) -> Any:
+    """One donor's cumulative committed, allocated and disbursed EUR at the end of each month,
+    as a pandas DataFrame (extra notebook): pledged against delivered, as known at `known_at`.
+    Kiel publishes disbursements for financial aid only (the default `aid_type`)."""
+    from timeline.notebook import require
+
+    pd = require("pandas")
+    projection = KielProjection()
+    rows = {}
+    for label in _months(start, end or _last_month(tl, known_at, start)):
+        state = tl.state_at(label, known_at=known_at, projection=projection, certain=certain)
+        rows[pd.Period(label, "M")] = {
+            column: float(
+                state.totals(measure=measure, aid_type=aid_type, donor=donor).get(donor, 0)
+            )
+            for column, measure in _PIPELINE_COLUMNS
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
