@@ -142,9 +142,10 @@ def test_release_totals_reproduce_kiels_country_summary(release: KielState) -> N
 
 def test_eu_institutions_grouped_as_kiel_or_apart(release: KielState) -> None:
     for measure in ("allocation", "commitment"):
-        grouped = release.totals(measure=measure)  # type: ignore[arg-type]
-        apart = release.totals(measure=measure, group_eu=False)  # type: ignore[arg-type]
-        assert "European Investment Bank" not in grouped and "European Investment Bank" in apart
+        grouped = release.totals(measure=measure)
+        apart = release.totals(measure=measure, group_eu=False)
+        assert "European Investment Bank" not in grouped
+        assert "European Investment Bank" in apart
         institutions = [d for d in apart if d.startswith("European")]
         assert grouped[EU] == apart[EU] + sum(apart[d] for d in institutions)
     # the Peace Facility's nine rows are all zero in this extract: it has no events to group
@@ -198,7 +199,7 @@ def test_monthly_cumulative_allocations_as_kiels_series(both: timeline.Timeline[
         for index in (3, 18, 36, 50):
             state = both.state_at(_month_end(index), certain=True)
             for measure in ("allocation", "commitment"):
-                got = state.totals(measure=measure).get(donor, Decimal(0))  # type: ignore[arg-type]
+                got = state.totals(measure=measure).get(donor, Decimal(0))
                 assert got.quantize(CENT) == plain_monthly(donor, index, measure).quantize(CENT), (
                     donor,
                     index,
@@ -244,7 +245,8 @@ def test_pipeline_committed_allocated_disbursed(release: KielState) -> None:
     assert japan.allocated.quantize(CENT) == cells[("Japan", "financial", "allocation")].quantize(
         CENT
     )
-    assert japan.disbursed is not None and 0 < japan.disbursed <= japan.committed
+    assert japan.disbursed is not None
+    assert 0 < japan.disbursed <= japan.committed
     assert pipeline[("Germany", Channel.MILITARY)].disbursed is None  # Kiel: financial only
     gaps = release.unallocated()
     summary = summary_cells()
@@ -282,7 +284,8 @@ def test_place_in_kiels_month_keep_the_date(r28: Any) -> None:
         and r["dato"]
         and table[i + 1] == r
     )
-    assert first_dup + 2 in by_line and first_dup + 3 in by_line
+    assert first_dup + 2 in by_line
+    assert first_dup + 3 in by_line
     moved_value = [e for e in r28.events if e.redistributed and e.value != e.sub_activity_value]
     assert moved_value  # Kiel's redistribution: the plain value is kept beside it
 
@@ -327,7 +330,7 @@ def test_analyst_queries(both: timeline.Timeline[Any]) -> None:
     assert sum(by_type.values()) == sum(state.totals().values())
     assert state.totals(donor="Germany", aid_type="military").keys() == {"Germany"}
     with pytest.raises(ValueError, match="measure 'pledges'"):
-        state.totals(measure="pledges")  # type: ignore[arg-type]
+        state.totals(measure="pledges")
     assert "disbursed (bn EUR)" in state._repr_html_()
 
 
@@ -363,12 +366,14 @@ def test_version_1_events_still_decode_and_count_as_recorded() -> None:
         data.pop(key, None)
     old = decode("aid.allocated", 1, data)
     assert isinstance(old, AidAllocated)
-    assert old.sub_activity_value == old.value and not old.redistributed
+    assert old.sub_activity_value == old.value
+    assert not old.redistributed
     state = KielProjection().apply(KielProjection().initial(), old)
     assert state.totals() == {"Germany": Decimal("12.5")}
     assert state.totals(measure="commitment") == {}  # version 1 kept no activity value
     committed = decode("aid.committed", 1, {**data, "id": "c"})
-    assert isinstance(committed, AidCommitted) and not committed.redistributed
+    assert isinstance(committed, AidCommitted)
+    assert not committed.redistributed
 
 
 def test_not_a_kiel_file(tmp_path: Path) -> None:
@@ -464,7 +469,8 @@ def test_cli_kiel_reconcile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "Slovenia humanitarian allocation" in out
     assert main(["totals", "--at", "2024-12-31", "--certain", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "committed" in out and "disbursed" in out
+    assert "committed" in out
+    assert "disbursed" in out
     assert "13,498,091,968" in out  # the United Kingdom, as Kiel's monthly series
     assert main(["totals", "--at", RELEASE, "--eu-apart", "--db", db]) == 0
     assert "European Investment Bank" in capsys.readouterr().out

@@ -103,9 +103,10 @@ class Pause:
 
 
 class Stage(enum.Enum):
-    """One lifecycle for every kind of support, in order: announced (a pledge), agreed (a
-    signed agreement or contract: Kiel's "commitment"), disbursed (money paid out, or aid
-    allocated: Kiel's "allocation"), delivered (received)."""
+    """One lifecycle for every kind of support, in order: announced (a pledge; Kiel's
+    commitments measure counts everything from here), agreed (a signed agreement or contract,
+    aid earmarked: Kiel's allocations), disbursed (money paid out: Kiel's disbursements),
+    delivered (received)."""
 
     ANNOUNCED = "announced"
     AGREED = "agreed"
