@@ -31,7 +31,7 @@ def test_demo_in_a_fresh_folder(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert (tmp_path / "timeline-demo.db").exists()
-    assert "Seed timeline: 22 records in timeline-demo.db (hash chain verified)" in out
+    assert "Seed timeline: 24 records in timeline-demo.db (hash chain verified)" in out
     assert "2025-03-04: US military aid paused" in out
     assert "2025-03-02: US military aid no pause recorded" in out
     assert "2025-03-12: US military aid active" in out

@@ -235,6 +235,25 @@ def test_disbursements_per_donor_from_the_csv(release: KielState) -> None:
     assert "EU Institutions" in release.totals(measure="disbursement", group_eu=False)
 
 
+def test_financial_commitments_against_disbursements_per_donor(release: KielState) -> None:
+    """Issue 15's hand computation: per donor, Kiel's financial commitments (activity values of
+    the financial rows) beside what its disbursements sheet says was paid out."""
+    committed: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows():
+        if row["kategori"] == "Financial":
+            committed[FOLDED.get(row["giver"], row["giver"])] += Decimal(row["verdi_eur_activity"])
+    paid: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows(DISBURSED):
+        paid[FOLDED.get(row["giver"], row["giver"])] += Decimal(row["verdi_eur_mrd"]) * BN
+    pipeline = {r.donor: r for r in release.pipeline() if r.aid_type is Channel.FINANCIAL}
+    assert set(paid) <= set(pipeline)
+    for donor, line in pipeline.items():
+        assert line.committed.quantize(CENT) == committed[donor].quantize(CENT), donor
+        assert line.disbursed is not None
+        assert line.disbursed.quantize(CENT) == paid[donor].quantize(CENT), donor
+    assert round(pipeline[EU].committed / BN, 2) == Decimal("187.51")
+
+
 def test_pipeline_committed_allocated_disbursed(release: KielState) -> None:
     pipeline = {(r.donor, r.aid_type): r for r in release.pipeline()}
     cells = kiel_cells()

@@ -29,7 +29,7 @@ def seed() -> timeline.Timeline[Any]:
 
 def test_events_frame(seed: timeline.Timeline[Any]) -> None:
     frame = seed.to_pandas()
-    assert len(frame) == 22
+    assert len(frame) == 23  # 24 records, one a correction
     assert list(frame.columns) == [
         "id",
         "type",

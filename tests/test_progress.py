@@ -104,5 +104,5 @@ def test_the_command_line_reports_on_a_terminal_and_quiet_silences_it(tmp_path: 
         return b"".join(chunks).decode()
 
     shown = stderr_of("export", "--db", str(log), str(tmp_path / "a.jsonl"))
-    assert "exporting a.jsonl: 22/22 (100%)" in shown
+    assert "exporting a.jsonl: 24/24 (100%)" in shown
     assert stderr_of("export", "--db", str(log), str(tmp_path / "b.jsonl"), "--quiet") == ""

@@ -36,11 +36,11 @@ def corrected_seed() -> timeline.Timeline[support.SupportState]:
     """The seed, then (recorded later) a correction of the Anduril deal and a retraction."""
     tl = support.load_seed()
     deal = tl.record("uk-anduril-drones").event
-    assert isinstance(deal, support.DealSigned)
+    assert isinstance(deal, support.DealAnnounced)
     tl.append(
         timeline.Correction(
             target="uk-anduril-drones",
-            replacement=support.DealSigned(
+            replacement=support.DealAnnounced(
                 occurred=deal.occurred,
                 buyer="GB",
                 supplier=deal.supplier,
@@ -61,17 +61,21 @@ def test_the_page_replays_what_was_known_when() -> None:
     assert data["knowledge"] == [
         "2025-03-06T23:59:59.999999+00:00",
         "2025-03-11T23:59:59.999999+00:00",
+        "2025-03-13T23:59:59.999999+00:00",
         "2025-04-14T23:59:59.999999+00:00",
         "2025-05-01T00:00:00+00:00",
     ]
     events = {e["id"]: e for e in data["events"]}
-    assert events["us-resumes-military-aid"]["known"] == [-1, 0, 0, 0]
+    assert events["us-resumes-military-aid"]["known"] == [-1, 0, 0, 0, 0]
+    assert events["us-deliveries-via-rzeszow-resume"]["known"] == [-1, -1, 0, 0, 0]
+    oval = events["oval-office-clash"]  # corrected in the same batch it was recorded in
+    assert [h["kind"] for h in oval["history"]] == ["recorded", "correction"]
     deal = events["uk-anduril-drones"]
-    assert deal["known"] == [0, 0, 0, 1]
+    assert deal["known"] == [0, 0, 0, 0, 1]
     assert [v["amounts"] for v in deal["versions"]] == [["~GBP 30,000,000"], ["GBP 31,000,000"]]
     assert [h["kind"] for h in deal["history"]] == ["recorded", "correction"]
     assert deal["history"][1]["reason"] == "a later report gives £31m"
-    assert events["lavrov-opposes-nato-troops"]["known"] == [0, 0, 0, -2]
+    assert events["lavrov-opposes-nato-troops"]["known"] == [0, 0, 0, 0, -2]
     trump = events["trump-calls-for-european-defence"]["versions"][0]
     assert trump["occurred"] == "2025-01-20/2025-03-06"
     assert trump["start"] == 1737331200000  # 2025-01-20T00:00Z, in ms

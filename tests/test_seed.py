@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import timeline
-from timeline import DataError
+from timeline import DataError, support
 from timeline.codec import to_dict
 from timeline.support.seed import read_seed_file, seed_batches, seed_dir
 
@@ -32,12 +32,22 @@ def test_article_batch_has_one_event_per_claim_with_verbatim_quotes() -> None:
     assert batch.recorded_at == "2025-03-06T23:59:59.999999Z"
 
 
+def world(ev: timeline.Event | timeline.Correction) -> timeline.Event:
+    """The event about the world a seed entry states (a correction's replacement)."""
+    return ev.replacement if isinstance(ev, timeline.Correction) else ev
+
+
 def test_every_seed_event_has_a_source_and_honest_dates() -> None:
     for batch in seed_batches():
-        for ev in batch.events:
+        for ev in map(world, batch.events):
             assert ev.source is not None
             assert ev.source.title or ev.source.url, ev.id
-    uncertain = {ev.id: ev.occurred for b in seed_batches() for ev in b.events}
+    uncertain = {
+        ev.id: ev.occurred
+        for b in seed_batches()
+        for ev in b.events
+        if not isinstance(ev, timeline.Correction)
+    }
     # low confidence in the start (seed-facts): both ends marked uncertain
     assert str(uncertain["us-pauses-intelligence-sharing"]) == "2025-03-03?/2025-03-05?"
     # ordered on the evening of 3 March US Eastern time, reported at 00:45 UTC on the 4th
@@ -51,7 +61,12 @@ def test_seed_files_load_losslessly() -> None:
     for path in sorted(SEEDS.glob("*.toml")):
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
         batch = read_seed_file(path)
-        for table, ev in zip(doc["events"], batch.events, strict=True):
+        for table, entry in zip(doc["events"], batch.events, strict=True):
+            if isinstance(entry, timeline.Correction):
+                assert entry.target == table["target"]
+                assert entry.reason == table["reason"]
+                table = table["replacement"]  # noqa: PLW2901 - compare what it says
+            ev = world(entry)
             data = to_dict(ev)
             for key, value in table.items():
                 if key in ("type", "version", "source"):
@@ -64,7 +79,7 @@ def test_seed_files_load_losslessly() -> None:
 def test_load_seed_records_batches_on_their_own_dates() -> None:
     tl = timeline.load_seed()
     stamps = sorted({str(r.recorded_at.date()) for r in tl.records()})
-    assert stamps == ["2025-03-06", "2025-03-11", "2025-04-14"]
+    assert stamps == ["2025-03-06", "2025-03-11", "2025-03-13", "2025-04-14"]
     article_only = timeline.load_seed(follow_ups=False)
     assert article_only.head == 15
     assert article_only.state_at("2025-03-12").aid_status("US", "military") == "paused"
@@ -100,7 +115,7 @@ def test_no_seed_event_counts_before_its_facts_allow() -> None:
     sources allow, so it never counts in 1990."""
     earliest_allowed = {"trump-calls-for-european-defence": "2025-01-20"}  # his term began
     for batch in seed_batches():
-        for ev in batch.events:
+        for ev in map(world, batch.events):
             assert ev.occurred.earliest.year > 1, f"{ev.id} has an open start"
             floor = earliest_allowed.get(ev.id, "2024-10-01")
             assert ev.occurred.earliest >= timeline.When.parse(floor).earliest, ev.id
@@ -116,7 +131,7 @@ def test_knowledge_never_precedes_its_source() -> None:
     for batch in seed_batches():
         recorded = timeline.When.parse(batch.recorded_at).earliest
         assert recorded.strftime("%H:%M:%S.%f") == "23:59:59.999999", batch.name
-        for ev in batch.events:
+        for ev in map(world, batch.events):
             assert ev.occurred.earliest <= recorded, ev.id
             if ev.source and ev.source.published:
                 assert ev.source.published.latest <= recorded, ev.id
@@ -194,3 +209,55 @@ def test_ukraine_accepting_the_ceasefire_proposal_is_recorded_with_its_source() 
     position = seed.state_at("2025-03-12").positions["UA"]["30-day-ceasefire"]
     assert position.stance.value == "supports"
     assert position.quote is None  # the source gives no verbatim words for it
+
+
+def test_vance_joins_the_oval_office_meeting_by_a_correction_citing_its_source() -> None:
+    seed = timeline.load_seed()
+    meeting = next(e for e in seed.events() if e.id == "oval-office-clash")
+    assert "J. D. Vance" in {p.name for p in meeting.people}  # type: ignore[attr-defined]
+    assert meeting.source is not None
+    assert meeting.source.url is not None
+    assert "people.cn" in meeting.source.url
+    history = seed.history("oval-office-clash")
+    assert len(history) == 2  # the article's version stays in the log beneath the correction
+    original = history[0].event
+    assert isinstance(original, support.MeetingHeld)
+    assert "J. D. Vance" not in {p.name for p in original.people}
+    assert original.source is not None
+    assert original.source.quote is not None
+    assert original.source.quote in ARTICLE
+
+
+def test_rzeszow_deliveries_and_the_anduril_contract_as_their_sources_say() -> None:
+    seed = timeline.load_seed()
+    rzeszow = seed.record("us-deliveries-via-rzeszow-resume")
+    assert str(rzeszow.recorded_at.date()) == "2025-03-13"
+    assert isinstance(rzeszow.event, support.AidResumed)
+    assert rzeszow.event.scope is not None
+    assert "Rzeszów" in rzeszow.event.scope
+    assert (
+        seed.state_at("2025-03-12", known_at="2025-03-12T23:00:00Z").aid_status("US", "military")
+        == "active"
+    )  # resumed by the 11 March announcement already
+    deal = next(e for e in seed.events() if e.id == "uk-anduril-drones")
+    assert isinstance(deal, support.DealAnnounced)  # no source says it was signed
+    assert deal.funding == "International Fund for Ukraine"
+    anduril = next(c for c in seed.state_at("2025-03-07").commitments if c.id == deal.id)
+    assert anduril.reached is support.Stage.ANNOUNCED
+    assert anduril.amount.approximate
+
+
+def test_bad_seed_corrections_name_the_file_and_entry(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    head = 'recorded_at = "2025-03-06"\n[[events]]\ntype = "timeline.correction"\nid = "c"\n'
+    bad.write_text(head + 'target = "x"\n')
+    with pytest.raises(DataError, match=r"bad\.toml: event 1 \(c\): .*replacement"):
+        read_seed_file(bad)
+    bad.write_text(head + 'target = "x"\nwhy = "y"\n[events.replacement]\ntype = "aid.paused"\n')
+    with pytest.raises(DataError, match="unknown correction fields"):
+        read_seed_file(bad)
+    bad.write_text(
+        head + '[events.replacement]\ntype = "timeline.retraction"\nid = "r"\ntarget = "x"\n'
+    )
+    with pytest.raises(DataError, match=r"events about the world only|target"):
+        read_seed_file(bad)

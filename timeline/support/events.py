@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from timeline.events import Event, event, upcaster
+from timeline.events import Event, abstract_event, event, upcaster
 from timeline.support.actors import Person, actor_code
 from timeline.values import Money, optional_when
 from timeline.when import When
@@ -21,6 +21,7 @@ __all__ = [
     "AidResumed",
     "Channel",
     "CoalitionLaunched",
+    "DealAnnounced",
     "DealSigned",
     "LoanAnnounced",
     "LoanDisbursed",
@@ -128,9 +129,9 @@ class LoanDisbursed(Event):
     tranche: int | None = attrs.field(default=None, validator=_positive)
 
 
-@event("deal.signed", version=1)
-class DealSigned(Event):
-    """`buyer` buys `items` from `supplier` for `beneficiary`."""
+@abstract_event
+class _Deal(Event):
+    """A procurement deal: `buyer` buys `items` from `supplier` for `beneficiary`."""
 
     buyer: str = attrs.field(converter=_actor)
     supplier: str
@@ -140,6 +141,18 @@ class DealSigned(Event):
     funding: str | None = None
     delivery: When | None = attrs.field(default=None, converter=optional_when)
     people: tuple[Person, ...] = attrs.field(default=(), converter=_people)
+
+
+@event("deal.signed", version=1)
+class DealSigned(_Deal):
+    """`buyer` buys `items` from `supplier` for `beneficiary`: a contract signed (stage agreed)."""
+
+
+@event("deal.announced", version=1)
+class DealAnnounced(_Deal):
+    """A deal that `buyer` (or `supplier`) announced or confirmed, where the sources do not say
+    it was signed: it counts at the announced stage, until a `DealSigned` of the same id (a
+    correction) says more."""
 
 
 @event("talks.held", version=1)

@@ -3,7 +3,8 @@
 The seed files are TOML, one batch per file: ``recorded_at`` (when the log learns the batch),
 an optional default ``[source]``, and ``[[events]]`` tables in the export format of the codec
 (``type``, optional ``version``, then the event's fields). An event's own ``source`` keys
-override the default's. They live in ``seeds/`` in the repository and inside the package when
+override the default's. A ``timeline.correction`` table (``target``, optional ``reason``, and a
+``replacement`` table written like an event) corrects an event of an earlier batch. They live in ``seeds/`` in the repository and inside the package when
 installed.
 """
 
@@ -20,8 +21,8 @@ import attrs
 
 from timeline._open import open as open_timeline
 from timeline.codec import decode
-from timeline.errors import DataError, TimelineError
-from timeline.events import Event, event_class
+from timeline.errors import DataError, InvalidEvent, TimelineError
+from timeline.events import Correction, Event, event_class
 from timeline.log import Clock, Timeline
 from timeline.stores import Store
 from timeline.stores.sqlite import Durability
@@ -36,11 +37,11 @@ TL = TypeVar("TL", bound=Timeline[Any])
 
 @attrs.frozen
 class SeedBatch:
-    """One seed file: the events the log learned at `recorded_at`."""
+    """One seed file: the events (and corrections) the log learned at `recorded_at`."""
 
     name: str
     recorded_at: str
-    events: tuple[Event, ...]
+    events: tuple[Event | Correction, ...]
 
 
 def seed_dir() -> Path:
@@ -58,33 +59,62 @@ def read_seed_file(path: Path) -> SeedBatch:
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path.name}: not valid TOML: {exc}") from None
     default_source: dict[str, Any] = doc.get("source", {})
-    events = []
+    events: list[Event | Correction] = []
     for index, table in enumerate(doc.get("events", []), 1):
-        data = dict(table)
-        name = data.pop("type", None)
-        label = f"{path.name}: event {index} ({data.get('id', 'no id')})"
+        label = f"{path.name}: event {index} ({table.get('id', 'no id')})"
         try:
-            version = data.pop("version", event_class(str(name)).schema_version)
-            if "source" in data or default_source:
-                data["source"] = {
-                    "title": None,
-                    "publisher": None,
-                    "url": None,
-                    "published": None,
-                    "quote": None,
-                    **default_source,
-                    **data.get("source", {}),
-                }
-            ev = decode(name, version, data)
+            if table.get("type") == Correction.event_type:
+                events.append(_correction(dict(table), default_source))
+            else:
+                events.append(_world_event(dict(table), default_source))
         except TimelineError as exc:
             raise DataError(f"{label}: {exc}") from exc
-        if not isinstance(ev, Event):
-            raise DataError(f"{label}: seed files hold events about the world only")
-        events.append(ev)
+        except _NotAWorldEvent:
+            raise DataError(f"{label}: seed files hold events about the world only") from None
     recorded = doc.get("recorded_at")
     if not isinstance(recorded, str):
         raise DataError(f"{path.name}: recorded_at (a string) is required")
     return SeedBatch(path.name, recorded, tuple(events))
+
+
+class _NotAWorldEvent(Exception):
+    pass
+
+
+def _world_event(data: dict[str, Any], default_source: dict[str, Any]) -> Event:
+    name = data.pop("type", None)
+    version = data.pop("version", event_class(str(name)).schema_version)
+    if "source" in data or default_source:
+        data["source"] = {
+            "title": None,
+            "publisher": None,
+            "url": None,
+            "published": None,
+            "quote": None,
+            **default_source,
+            **data.get("source", {}),
+        }
+    ev = decode(name, version, data)
+    if not isinstance(ev, Event):
+        raise _NotAWorldEvent
+    return ev
+
+
+def _correction(data: dict[str, Any], default_source: dict[str, Any]) -> Correction:
+    """A correction: ``target``, optional ``reason``, and a ``replacement`` table written like an
+    event of its own (with its own ``source``, defaulting to the file's)."""
+    replacement = data.get("replacement")
+    if not isinstance(replacement, dict):
+        raise InvalidEvent("a correction needs a replacement table", field="replacement")
+    unknown = set(data) - {"type", "id", "target", "reason", "replacement"}
+    if unknown:
+        raise InvalidEvent(f"unknown correction fields {sorted(unknown)}", field=min(unknown))
+    return Correction(
+        id=data.get("id", f"correction-of-{data.get('target')}"),
+        target=data.get("target"),  # type: ignore[arg-type]  # checked by its validator
+        reason=data.get("reason"),
+        replacement=_world_event(dict(replacement), default_source),
+    )
 
 
 def seed_batches(*, follow_ups: bool = True) -> Iterator[SeedBatch]:

@@ -26,6 +26,7 @@ from timeline.support.events import (
     AidResumed,
     Channel,
     CoalitionLaunched,
+    DealAnnounced,
     DealSigned,
     LoanAnnounced,
     LoanDisbursed,
@@ -497,7 +498,7 @@ class SupportState:
         >>> from timeline import support
         >>> [row] = support.load_seed().state_at("2025-04-30").pipeline()
         >>> row.provider, str(row.announced), str(row.agreed), str(row.disbursed)
-        ('GB', '~GBP 2,290,000,000', '~GBP 2,290,000,000', '~GBP 1,504,000,000')
+        ('GB', '~GBP 2,290,000,000', 'GBP 2,260,000,000', '~GBP 1,504,000,000')
         """
         keys = sorted(
             {
@@ -636,15 +637,15 @@ def _dated_at_stage(c: Commitment, stage: Stage | None) -> list[tuple[Money, Whe
 
 def _stage_of(item: Commitment) -> Stage:
     """The stage one recorded commitment event stands for."""
-    if item.kind == "loan" and item.stage is not None:
+    if item.stage is not None:  # a loan's recorded stage, or a deal only announced
         return _LOAN_STAGES[item.stage]
     return Stage.AGREED if item.kind == "deal" else Stage.ANNOUNCED
 
 
-def _describe(ev: LoanAnnounced | DealSigned | SpendingAnnounced) -> str:
+def _describe(ev: LoanAnnounced | DealSigned | DealAnnounced | SpendingAnnounced) -> str:
     if isinstance(ev, LoanAnnounced):
         return f"loan {ev.loan}" + (f" ({ev.programme})" if ev.programme else "")
-    if isinstance(ev, DealSigned):
+    if isinstance(ev, (DealSigned, DealAnnounced)):
         items = ", ".join(ev.items) or "supplies"
         return f"deal with {ev.supplier}: {items}"
     return ev.programme
@@ -685,10 +686,18 @@ class SupportProjection(Reducer[SupportState]):
         disbursed[ev.loan] = (*disbursed.get(ev.loan, ()), (ev.amount, ev.occurred))
         return _evolve(state, disbursed=disbursed)
 
-    @on(DealSigned)
-    def _deal(self, state: SupportState, ev: DealSigned) -> SupportState:
+    @on(DealSigned, DealAnnounced)
+    def _deal(self, state: SupportState, ev: DealSigned | DealAnnounced) -> SupportState:
+        announced = LoanStage.ANNOUNCED if isinstance(ev, DealAnnounced) else None
         item = Commitment(
-            ev.id, "deal", ev.buyer, ev.beneficiary, ev.amount, ev.occurred, _describe(ev)
+            ev.id,
+            "deal",
+            ev.buyer,
+            ev.beneficiary,
+            ev.amount,
+            ev.occurred,
+            _describe(ev),
+            stage=announced,
         )
         return _evolve(state, commitments=(item, state._commitments))
 

@@ -66,15 +66,17 @@ def support_events(occurred: st.SearchStrategy[When] | None = None) -> st.Search
             amount=moneys(),
             tranche=st.none() | st.integers(1, 5),
         ),
-        st.builds(
-            se.DealSigned,
-            **common,
-            buyer=_actors,
-            supplier=texts,
-            beneficiary=st.just("UA"),
-            amount=moneys(),
-            items=st.lists(texts, max_size=2).map(tuple),
-            delivery=st.none() | whens(),
+        st.sampled_from([se.DealSigned, se.DealAnnounced]).flatmap(
+            lambda deal: st.builds(
+                deal,
+                **common,
+                buyer=_actors,
+                supplier=texts,
+                beneficiary=st.just("UA"),
+                amount=moneys(),
+                items=st.lists(texts, max_size=2).map(tuple),
+                delivery=st.none() | whens(),
+            )
         ),
         st.builds(
             se.TalksHeld,
