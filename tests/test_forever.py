@@ -473,7 +473,7 @@ def test_11_the_cli_reads_a_kiel_log(tmp_path: Path, capsys: Any) -> None:
                 "--release",
                 "R28",
                 "--recorded-at",
-                "2025-12-31",
+                "2026-05-11",
                 "--db",
                 str(db),
             ]
@@ -525,7 +525,7 @@ def test_12_states_with_thousands_of_talks_compare_and_refuse_hash_plainly() -> 
 
 # 13 ------------------------------------------------------------------------------------------
 def test_13_kiel_rows_split_as_csv_does_and_keep_their_physical_line(tmp_path: Path) -> None:
-    original = DATA / "kiel_ust_r28_bilateral_activities.csv"
+    original = DATA / "kiel_ust_2024_delivery_sheet.csv"  # it has free-text columns
     lines = original.read_text(encoding="utf-8").splitlines()
     plain = read_release(original, "R28")
     # quote a cell of the first data row and put a newline and a U+2028 inside it

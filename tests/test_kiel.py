@@ -558,3 +558,81 @@ def test_a_release_with_two_main_files_appends_nothing(tmp_path: Path) -> None:
     ok = import_release(tl, R28, DISBURSED, release="R28", recorded_at=RELEASE)
     assert any(isinstance(e, AidDisbursed) for e in ok.events)
     assert len({e.id for e in ok.events}) == len(ok.events)
+
+
+# --- found by an adversarial review ---------------------------------------------------------
+def test_an_import_that_would_retract_every_release_is_refused(tmp_path: Path) -> None:
+    tl = timeline.open(projection=KielProjection())
+    import_release(tl, R28, release="R28", recorded_at=RELEASE)
+    head = tl.head
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(R28.read_text(encoding="utf-8").splitlines()[0] + "\n")
+    with pytest.raises(DataError, match="no rows with a value"):
+        import_release(tl, header_only, release="R29", recorded_at="2026-06-01")
+    with pytest.raises(DataError, match="no main data"):
+        import_release(tl, DISBURSED, release="R29", recorded_at="2026-06-01")
+    assert tl.head == head
+    assert tl.state_at(RELEASE, certain=True).totals()  # R28 still answers
+
+
+def test_rows_after_the_release_and_odd_month_indexes(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"line 7: .*2022-07-01, after the release \(2022-06-01\)"):
+        read_release(R28, "R28", recorded_at="2022-06-01")
+    for month, message in (("-1", "outside 0"), ("99999999", "month index '99999999'")):
+        path = _r28_file(tmp_path, f"Germany,,Military,Allocation,5,5,5,{month},True,0")
+        with pytest.raises(DataError, match=rf"line 2: .*{message}"):
+            read_release(path, "x")
+    late = _r28_file(tmp_path, "Germany,9999-12-31,Military,Allocation,5,5,5,0,False,0")
+    with pytest.raises(DataError, match="after the release"):
+        read_release(late, "x", recorded_at=RELEASE)
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ("Germany,2022-03-01,Military,Allocation,1e400,1e400,1e400,3,True,0", "10 trillion"),
+        ("Germany,2022-03-01,Cyber,Allocation,5,5,5,3,True,0", "aid type 'Cyber' is not"),
+        ("Germ\x00any,2022-03-01,Military,Allocation,5,5,5,3,True,0", "control characters"),
+    ],
+)
+def test_absurd_cells_are_data_errors(tmp_path: Path, cells: str, message: str) -> None:
+    with pytest.raises(DataError, match=rf"line 2: .*{message}"):
+        read_release(_r28_file(tmp_path, cells), "x")
+
+
+def test_summary_and_header_checks(tmp_path: Path) -> None:
+    text = SUMMARY.read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "s.csv"
+    bad.write_text("\n".join([text[0], text[1].replace("0.16089861705101702", "-0.16", 1)]) + "\n")
+    with pytest.raises(DataError, match=r"line 2: .*humanitarian_allocation: .* negative"):
+        read_summary(bad)
+    header = R28.read_text(encoding="utf-8").splitlines()[0]
+    twice = tmp_path / "twice.csv"
+    twice.write_text(header + ",giver\nGermany,2022-03-01,Military,Allocation,5,5,5,3,True,0,X\n")
+    with pytest.raises(DataError, match=r"line 1: .*repeats giver"):
+        read_release(twice, "x")
+
+
+@pytest.mark.parametrize("name", ["", " ", "R28\n", "a/b", "A:disbursed", "x" * 65, "R\x0028"])
+def test_release_names_are_checked(name: str) -> None:
+    with pytest.raises(DataError, match="release name"):
+        read_release(R28, name)
+
+
+def test_an_old_release_cannot_come_back_and_ids_never_clash() -> None:
+    tl = timeline.open(projection=KielProjection())
+    import_release(tl, SHEET, release="A", recorded_at="2024-06-22")
+    import_release(tl, R28, DISBURSED, release="A-disbursed", recorded_at=RELEASE)
+    with pytest.raises(DataError, match="'A' is already in the log"):
+        import_release(tl, SHEET, release="A", recorded_at="2026-06-01")
+
+
+def test_query_arguments_are_checked(both: timeline.Timeline[Any]) -> None:
+    state = both.state_at(RELEASE, certain=True)
+    with pytest.raises(timeline.InvalidValue, match="aid type 'cyber'"):
+        state.totals(aid_type="cyber")
+    pytest.importorskip("pandas")
+    with pytest.raises(timeline.TimeError, match="end 'x'"):
+        monthly_series(both, ["Germany"], end="x")
+    with pytest.raises(timeline.TimeError, match="start '2022' is not a month"):
+        monthly_series(both, ["Germany"], start="2022")

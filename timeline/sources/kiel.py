@@ -42,6 +42,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -52,7 +53,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from timeline import _html
-from timeline.errors import DataError
+from timeline.errors import DataError, InvalidValue, TimeError
 from timeline.events import Event, Retraction, abstract_event, event, upcaster
 from timeline.log import Timeline
 from timeline.progress import Progress
@@ -110,6 +111,9 @@ SUMMARY_COLUMNS: Final = (
         for t in ("financial", "humanitarian", "military")
     ),
 )
+MAX_EUR: Final = Decimal(10) ** 13
+"""A row above EUR 10 trillion (thirty times all aid to Ukraine) is a damaged cell, not aid."""
+_RELEASE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 TRACKER_START: Final = "2022-01"
 """Month 1 of Kiel's month index: the earliest an undated row can be."""
 EU: Final = "EU (Commission and Council)"
@@ -212,6 +216,8 @@ class ImportReport:
     events: tuple[KielActivity, ...]
     set_aside: tuple[SetAside, ...]
     notes: Mapping[str, int]
+    formats: tuple[str, ...] = ()
+    """What each file was, by its header: "main data" or "disbursements"."""
 
     def events_eur(self, measure: Measure = "allocation") -> Decimal:
         """Sum of what the events add to one measure (reversals subtracted), as the
@@ -265,6 +271,7 @@ def _combine(reports: Sequence[ImportReport]) -> ImportReport:
         tuple(e for r in reports for e in r.events),
         tuple(s for r in reports for s in r.set_aside),
         dict(notes),
+        tuple(f for r in reports for f in r.formats),
     )
 
 
@@ -275,6 +282,8 @@ class _Context:
     file: str
     undated: When
     notes: Counter[str] = attrs.field(factory=Counter)
+    release_day: When | None = None
+    """The release's day, when known: no row can be placed after it."""
 
 
 def _measure(text: str) -> Literal["allocation", "commitment"]:
@@ -298,6 +307,8 @@ def _decimal(text: str | None) -> Decimal | None:
         raise ValueError(f"{text!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{text!r} is not a finite number")
+    if abs(value) > MAX_EUR:
+        raise ValueError(f"{text!r} is beyond any aid figure (more than EUR 10 trillion)")
     return value
 
 
@@ -318,7 +329,9 @@ def _month(index: str) -> When | None:
         n = int(text)
     except ValueError:
         raise ValueError(f"month index {index!r} is not a whole number") from None
-    if n <= 0:
+    if n < 0 or n > 12 * 100:
+        raise ValueError(f"month index {index!r} is outside 0 (unknown) to 1200")
+    if n == 0:
         return None
     year, month = divmod(n - 1, 12)
     return When.parse(f"{2022 + year:04d}-{month + 1:02d}")
@@ -347,14 +360,15 @@ def read_release(
     `recorded_at`, or without it to the latest date in the file.
     """
     path = Path(path)
+    _check_release(release)
     header, rows_with_lines = _csv_rows(path)
     parse: Any
     if all(c in header for c in R28_COLUMNS):
-        parse, date_column = _r28_row, "dato"
+        parse, date_column, kind = _r28_row, "dato", "main data"
     elif all(c in header for c in SHEET_COLUMNS):
-        parse, date_column = _sheet_row, "date"
+        parse, date_column, kind = _sheet_row, "date", "main data"
     elif all(c in header for c in DISBURSEMENT_COLUMNS):
-        parse, date_column = _disbursement_row, ""
+        parse, date_column, kind = _disbursement_row, "", "disbursements"
     else:
         raise DataError(
             f"{path}: not a Kiel Ukraine Support Tracker extract (columns {header})", line=1
@@ -380,6 +394,8 @@ def read_release(
     events: list[KielActivity] = []
     set_aside: list[SetAside] = []
     context = _Context(release, source, path.name, undated)
+    if published is not None:
+        context.release_day = When.parse(until)
     with Progress(f"reading {path.name}", total=len(rows), enabled=progress) as bar:
         for line, row in rows:
             bar.advance()
@@ -392,7 +408,13 @@ def read_release(
             else:
                 events.append(outcome)
     return ImportReport(
-        str(path.name), release, len(rows), tuple(events), tuple(set_aside), dict(context.notes)
+        str(path.name),
+        release,
+        len(rows),
+        tuple(events),
+        tuple(set_aside),
+        dict(context.notes),
+        (kind,),
     )
 
 
@@ -427,6 +449,9 @@ def _csv_rows(path: Path) -> tuple[tuple[str, ...], Iterator[tuple[int, dict[str
         header = tuple(next(reader, ()))
     except csv.Error as exc:
         raise DataError(f"{path.name}: {exc}", line=1) from None
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise DataError(f"{path.name}: the header repeats {', '.join(repeated)}", line=1)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         start = reader.line_num + 1
@@ -541,7 +566,8 @@ def _sheet_row(row: dict[str, str], line: int, context: _Context) -> KielActivit
     price = row.get("Unit Price in USD", "")
     if price and "NULL" in price and price != "NULL":
         notes["damaged unit price (e.g. 280NULL49) dropped"] += 1
-    currency = (row.get("Original Currency") or "").strip() or None
+    written = (row.get("Original Currency") or "").strip()
+    currency = None if written in ("", "NULL", ".") else written
     item = (
         " / ".join(
             p for p in (_clean(row.get("Type of Item")), _clean(row.get("Sub-type of item"))) if p
@@ -588,8 +614,24 @@ def _disbursement_row(row: dict[str, str], line: int, context: _Context) -> Kiel
         aid_type="financial",
         value=amount,
         reversal=reversal,
-        id_part="disbursed-",
+        id_part=":disbursed-",
     )
+
+
+def _aid_type(text: str) -> Channel:
+    try:
+        return _CHANNELS[text.strip().lower()]
+    except KeyError:
+        raise ValueError(f"aid type {text!r} is not Military, Humanitarian or Financial") from None
+
+
+def _check_release(release: object) -> str:
+    if not isinstance(release, str) or not _RELEASE_NAME.fullmatch(release):
+        raise DataError(
+            f"release name {release!r}: 1 to 64 letters, digits, spaces, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return release
 
 
 def _build(
@@ -609,19 +651,24 @@ def _build(
     original_currency: str | None = None,
     specific_type: str | None = None,
     item: str | None = None,
-    id_part: str = "",
+    id_part: str = "-",
 ) -> KielActivity:
     if reversal:
         context.notes["negative value imported as a reversal"] += 1
     name = donor.strip()
     if not name:
         raise ValueError("the donor is empty")
+    if not name.isprintable():
+        raise ValueError(f"the donor {name!r} holds control characters")
+    day = context.release_day
+    if day is not None and occurred.earliest > day.latest:
+        raise ValueError(f"the row is placed at {occurred}, after the release ({day})")
     return cls(
-        id=f"kiel-{context.release}-{id_part}{line}",
+        id=f"kiel-{context.release}{id_part}{line}",
         occurred=occurred,
         source=context.source,
         donor=name,
-        aid_type=_CHANNELS[aid_type.strip().lower()],
+        aid_type=_aid_type(aid_type),
         value=Money(value, "EUR"),
         reversal=reversal,
         activity_value=Money(activity_value, "EUR") if activity_value is not None else None,
@@ -653,19 +700,29 @@ def import_release(
     force, then adds the release's events; so queries that know of this release see only it,
     and older knowledge times still see theirs. Nothing is appended when any file is bad.
     """
+    _check_release(release)
     reports = [
         read_release(p, release, recorded_at=recorded_at, progress=progress) for p in (path, *more)
     ]
-    kinds = Counter(
-        "disbursements" if any(isinstance(e, AidDisbursed) for e in r.events) else "main data"
-        for r in reports
-    )
+    kinds = Counter(f for r in reports for f in r.formats)
     for kind, n in kinds.items():
         if n > 1:
             raise DataError(f"release {release!r}: {n} files of {kind}; give one of each")
-    in_force = [e for e in tl.events() if isinstance(e, KielActivity)]
-    if any(e.release == release for e in in_force):
+    main = next((r for r in reports if "main data" in r.formats), None)
+    if main is None:
+        raise DataError(
+            f"release {release!r}: no main data (only disbursements); a release replaces the "
+            "one before it, so it needs its main data"
+        )
+    if not main.events:
+        raise DataError(
+            f"release {release!r}: {main.source} has no rows with a value; importing it would "
+            "retract every earlier release"
+        )
+    earlier = {r.event.release for r in tl.records() if isinstance(r.event, KielActivity)}
+    if release in earlier:
         raise DataError(f"release {release!r} is already in the log")
+    in_force = [e for e in tl.events() if isinstance(e, KielActivity)]
     report = _combine(reports)
     retractions = [
         Retraction(target=e.id, reason=f"superseded by Kiel release {release}") for e in in_force
@@ -675,6 +732,15 @@ def import_release(
 
 
 Key = tuple[str, Channel, str]
+
+
+def _channel(aid_type: Channel | str | None) -> Channel | None:
+    if aid_type is None or isinstance(aid_type, Channel):
+        return aid_type
+    try:
+        return _aid_type(aid_type)
+    except ValueError as exc:
+        raise InvalidValue(str(exc), field="aid_type") from None
 
 
 def _donor(name: str, group_eu: bool) -> str:
@@ -717,8 +783,10 @@ class KielState:
         the European Peace Facility count under "EU (Commission and Council)".
         """
         if measure not in _MEASURES:
-            raise ValueError(f"measure {measure!r} is not one of {', '.join(_MEASURES)}")
-        kind = Channel(aid_type) if aid_type is not None else None
+            raise InvalidValue(
+                f"measure {measure!r} is not one of {', '.join(_MEASURES)}", field="measure"
+            )
+        kind = _channel(aid_type)
         out: dict[str, Decimal] = {}
         for (d, t, m), value in self.sums.items():
             name = _donor(d, group_eu)
@@ -859,6 +927,11 @@ def read_summary(path: str | Path) -> dict[SummaryKey, Decimal]:
                     value = _decimal(row[column])
                 except ValueError as exc:
                     raise DataError(f"{path.name}: {column}: {exc}", line=line) from None
+                if value is not None and value < 0:
+                    raise DataError(
+                        f"{path.name}: {column}: {value} is negative (a total of aid given)",
+                        line=line,
+                    )
                 key: SummaryKey = (donor, _CHANNELS[kind], measure)
                 if key in cells:
                     raise DataError(f"{path.name}: {donor} appears twice", line=line)
@@ -948,7 +1021,19 @@ def reconcile(
 # --- frames (extra notebook) ---------------------------------------------------------------
 
 
+def _month_label(text: str, name: str) -> str:
+    try:
+        when = When.parse(text)
+    except (TimeError, ValueError) as exc:
+        raise TimeError(f"{name} {text!r}: {exc}", value=text) from None
+    if when.precision.value != "month":
+        raise TimeError(f"{name} {text!r} is not a month (YYYY-MM)", value=text)
+    return text
+
+
 def _months(start: str, last: str) -> list[str]:
+    start = _month_label(start, "start")
+    last = _month_label(last, "end")
     months = []
     year, month = int(start[:4]), int(start[5:7])
     while f"{year:04d}-{month:02d}" <= last:
