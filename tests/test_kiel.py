@@ -582,6 +582,9 @@ def test_rows_after_the_release_and_odd_month_indexes(tmp_path: Path) -> None:
         path = _r28_file(tmp_path, f"Germany,,Military,Allocation,5,5,5,{month},True,0")
         with pytest.raises(DataError, match=rf"line 2: .*{message}"):
             read_release(path, "x")
+    early = _r28_file(tmp_path, "Germany,0999-03-01,Military,Allocation,5,5,5,0,False,0")
+    with pytest.raises(DataError, match=r"line 2: .*0999-03-01, before the tracker's start"):
+        read_release(early, "x")
     late = _r28_file(tmp_path, "Germany,9999-12-31,Military,Allocation,5,5,5,0,False,0")
     with pytest.raises(DataError, match="after the release"):
         read_release(late, "x", recorded_at=RELEASE)

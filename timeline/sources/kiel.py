@@ -116,6 +116,7 @@ MAX_EUR: Final = Decimal(10) ** 13
 _RELEASE_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 TRACKER_START: Final = "2022-01"
 """Month 1 of Kiel's month index: the earliest an undated row can be."""
+_TRACKER_FIRST_DAY: Final = When.parse(TRACKER_START).earliest
 EU: Final = "EU (Commission and Council)"
 EU_INSTITUTIONS: Final[Mapping[str, str]] = {
     "European Investment Bank": EU,
@@ -380,7 +381,7 @@ def read_release(
     else:
         published = None
         dates = [r[date_column].strip() for _, r in rows if date_column and r[date_column].strip()]
-        until = max(dates, default=TRACKER_START)
+        until = max([*dates, TRACKER_START])  # a damaged early date is reported by its row
     try:
         undated = When.parse(f"{TRACKER_START}/{until}")
     except ValueError as exc:
@@ -660,6 +661,10 @@ def _build(
         raise ValueError("the donor is empty")
     if not name.isprintable():
         raise ValueError(f"the donor {name!r} holds control characters")
+    if occurred.latest < _TRACKER_FIRST_DAY:
+        raise ValueError(
+            f"the row is placed at {occurred}, before the tracker's start ({TRACKER_START})"
+        )
     day = context.release_day
     if day is not None and occurred.earliest > day.latest:
         raise ValueError(f"the row is placed at {occurred}, after the release ({day})")
@@ -1048,6 +1053,20 @@ def _last_month(tl: Timeline[Any], known_at: TimeLike | None, start: str) -> str
     )
 
 
+def _month_ends(
+    tl: Timeline[Any],
+    known_at: TimeLike | None,
+    start: str,
+    end: str | None,
+    certain: bool,
+) -> Iterator[tuple[str, KielState]]:
+    """(month, state at its end) for each month from `start` to `end` (default: the last month
+    any event may lie in), one projection object so the checkpoints are shared."""
+    projection = KielProjection()
+    for label in _months(start, end or _last_month(tl, known_at, start)):
+        yield label, tl.state_at(label, known_at=known_at, projection=projection, certain=certain)
+
+
 def monthly_series(
     tl: Timeline[Any],
     donors: Sequence[str] | None = None,
@@ -1068,10 +1087,8 @@ def monthly_series(
     from timeline.notebook import require
 
     pd = require("pandas")
-    projection = KielProjection()
     rows = {}
-    for label in _months(start, end or _last_month(tl, known_at, start)):
-        state = tl.state_at(label, known_at=known_at, projection=projection, certain=certain)
+    for label, state in _month_ends(tl, known_at, start, end, certain):
         totals = state.totals(measure=measure, aid_type=aid_type, group_eu=group_eu)
         chosen = donors if donors is not None else list(totals)
         rows[pd.Period(label, "M")] = {d: float(totals.get(d, Decimal(0))) for d in chosen}
@@ -1101,10 +1118,8 @@ def pipeline_series(
     from timeline.notebook import require
 
     pd = require("pandas")
-    projection = KielProjection()
     rows = {}
-    for label in _months(start, end or _last_month(tl, known_at, start)):
-        state = tl.state_at(label, known_at=known_at, projection=projection, certain=certain)
+    for label, state in _month_ends(tl, known_at, start, end, certain):
         rows[pd.Period(label, "M")] = {
             column: float(
                 state.totals(measure=measure, aid_type=aid_type, donor=donor).get(donor, 0)
