@@ -274,8 +274,17 @@ def test_6_no_reader_presents_an_edited_row(tmp_path: Path) -> None:
     raw.execute("UPDATE records SET data = replace(data, '2.26', '9.26') WHERE position = 5")
     raw.commit()
     raw.close()
-    with pytest.raises(IntegrityError, match="position 5: hash does not match"):
-        timeline.open(path)
+    # opening reads the index, not the events: every path that decodes the row checks it
+    for read in (
+        lambda tl: tl.events(),
+        lambda tl: list(tl.records()),
+        lambda tl: tl.state_at("2025-12-31"),
+        lambda tl: tl.record("uk-era-loan-agreed"),
+        lambda tl: tl.history("uk-era-loan-agreed"),
+        lambda tl: tl.verify(),
+    ):
+        with pytest.raises(IntegrityError, match="position 5: hash does not match"):
+            read(timeline.open(path))
 
 
 def test_6_insert_or_replace_is_refused(tmp_path: Path) -> None:
@@ -295,9 +304,11 @@ def test_6_a_schema_1_file_gets_the_insert_trigger_on_open(tmp_path: Path) -> No
     raw.close()
     timeline.open(path).close()
     raw = sqlite3.connect(path)
-    assert raw.execute("SELECT max(version) FROM timeline_schema").fetchone() == (2,)
+    assert raw.execute("SELECT max(version) FROM timeline_schema").fetchone() == (3,)
     names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
     assert {"records_insert_at_head", "records_new_id"} <= names
+    tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"record_index", "snapshots"} <= tables
     raw.close()
 
 
@@ -420,7 +431,7 @@ def test_10_a_reordered_log_is_an_integrity_error(tmp_path: Path) -> None:
     raw.commit()
     raw.close()
     with pytest.raises(IntegrityError, match="position 3"):
-        timeline.open(path)
+        timeline.open(path).events()
 
 
 @pytest.mark.parametrize(

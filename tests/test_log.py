@@ -263,7 +263,8 @@ def test_verify_names_the_position_of_a_flipped_byte(db_path: Path, clock: Froze
     raw.commit()
     raw.close()
     with pytest.raises(IntegrityError, match="position 4: hash does not match") as info:
-        timeline.open(db_path)  # every reader checks each row as it reads it, not only verify()
+        # opening reads the index; every read of the row checks it, not only verify()
+        timeline.open(db_path).events()
     assert info.value.position == 4
     store = timeline.stores.sqlite.SQLiteStore(db_path)
     with pytest.raises(IntegrityError, match="position 4: hash does not match"):
@@ -301,7 +302,7 @@ def test_verify_detects_recorded_at_going_backwards(db_path: Path, clock: Frozen
     raw.commit()
     raw.close()
     with pytest.raises(IntegrityError, match="position 2: recorded_at goes backwards"):
-        timeline.open(db_path)
+        timeline.open(db_path).events()
 
 
 def test_unreadable_stored_data_is_an_integrity_error(db_path: Path, clock: FrozenClock) -> None:
@@ -313,7 +314,7 @@ def test_unreadable_stored_data_is_an_integrity_error(db_path: Path, clock: Froz
     raw.commit()
     raw.close()
     with pytest.raises(IntegrityError, match="position 1: hash does not match"):
-        timeline.open(db_path)
+        timeline.open(db_path).events()
 
 
 # --- export and import -------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_triggers_refuse_update_delete_truncate(server: Any, schemas: Callable[[
             f"{schema}.records), recorded_at, type, version, id, data, hash FROM {schema}.records "
             "WHERE position = 3"
         )
-    assert server.execute(f"SELECT version FROM {schema}.timeline_schema").fetchall() == [(2,)]
+    assert server.execute(f"SELECT version FROM {schema}.timeline_schema").fetchall() == [(3,)]
 
 
 def test_two_timelines_see_each_other(schemas: Callable[[], str]) -> None:

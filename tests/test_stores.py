@@ -62,7 +62,7 @@ def test_sqlite_triggers_refuse_update_and_delete(db_path: Path) -> None:
 def test_sqlite_schema_version_and_wal(db_path: Path) -> None:
     _filled(db_path).close()
     raw = sqlite3.connect(db_path)
-    assert raw.execute("SELECT version FROM timeline_schema").fetchall() == [(1,), (2,)]
+    assert raw.execute("SELECT version FROM timeline_schema").fetchall() == [(1,), (2,), (3,)]
     assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert raw.execute("PRAGMA application_id").fetchone() == (0x544C4E31,)
     raw.close()
@@ -89,10 +89,10 @@ def test_sqlite_refuses_another_apps_database(tmp_path: Path) -> None:
 def test_sqlite_refuses_a_newer_schema(db_path: Path) -> None:
     _filled(db_path).close()
     raw = sqlite3.connect(db_path)
-    raw.execute("INSERT INTO timeline_schema (version) VALUES (3)")
+    raw.execute("INSERT INTO timeline_schema (version) VALUES (4)")
     raw.commit()
     raw.close()
-    with pytest.raises(StoreError, match="schema version 3"):
+    with pytest.raises(StoreError, match="schema version 4"):
         SQLiteStore(db_path)
 
 

@@ -9,7 +9,7 @@ by `at` among the records recorded by `k`.
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import json
 import random
 import threading
 import time
@@ -17,17 +17,18 @@ import warnings
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, TypeVar, overload
 
+import attrs
 import pendulum
 
 from timeline import _html, _jsonl, extensions, publish
-from timeline._index import View
-from timeline._index import _key as index_key
-from timeline.codec import decode_trusted, stored_form
+from timeline._index import CHECKPOINT_EVERY, RETRACTED, Columns, View
+from timeline.codec import canonical_json, decode_trusted, stored_form
 from timeline.errors import (
     ConcurrencyError,
     DataError,
@@ -40,7 +41,8 @@ from timeline.errors import (
 )
 from timeline.events import Correction, Event, MetaEvent
 from timeline.follow import follow
-from timeline.projection import Changes, Projection, StateChanged
+from timeline.progress import Progress
+from timeline.projection import Changes, Projection, Snapshots, StateChanged
 from timeline.records import (
     GENESIS,
     Record,
@@ -49,9 +51,18 @@ from timeline.records import (
     parse_recorded,
     recorded_text,
 )
-from timeline.stores import Head, Store
+from timeline.stores import (
+    Build,
+    Head,
+    Indexed,
+    IndexRow,
+    IndexTuple,
+    MakeIndex,
+    SnapshotRow,
+    Store,
+)
 from timeline.verify import checked_rows, verify_store
-from timeline.when import TimeLike, _query_us, _to_us, to_when
+from timeline.when import TimeLike, _from_us, _query_us, to_when
 
 __all__ = ["Clock", "Timeline"]
 
@@ -59,15 +70,16 @@ S = TypeVar("S")
 T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
 _KNOWN_VIEWS: Final = 16
+SNAPSHOT_EVERY: Final = 2048
+"""Default spacing of persisted snapshots, in events (valid-time order)."""
 
 
 def _utc_now() -> dt.datetime:
     return pendulum.now("UTC")
 
 
-@functools.lru_cache(maxsize=4096)
-def _recorded_us(moment: dt.datetime) -> int:
-    return _to_us(moment)
+def _recorded_us(text: str) -> int:
+    return parse_recorded(text)[0]
 
 
 def _installed_event_modules() -> str:
@@ -91,19 +103,31 @@ class Timeline(Generic[S]):
     """An append-only log of events with as-of queries over valid time and knowledge time.
 
     Make one with `timeline.open` (memory, SQLite file) or `timeline.load_seed`.
+
+    Opening reads the store's bitemporal index (`timeline.stores.IndexRow`: a few integers per
+    record), not the events: events are decoded on demand, when a fold, a listing or a frame
+    needs them, each checked against the hash chain and the index as it is decoded, and at most
+    `CACHE_RECORDS` of them are kept. A projection that can be snapshotted
+    (`timeline.projection.Snapshots`) starts from the nearest persisted snapshot.
     """
+
+    CACHE_RECORDS: int = 65536
+    """How many decoded records a timeline keeps (least recently used go first)."""
 
     def __init__(
         self, store: Store, *, projection: Projection[S], clock: Clock | None = None
     ) -> None:
         self._store = store
+        self._index: Indexed = store if isinstance(store, Indexed) else _Unindexed(store)
         self._projection = projection
         self._clock = clock or _utc_now
-        self._records: list[Record] = []
-        self._recorded_us: list[int] = []
-        self._positions_by_id: dict[str, list[int]] = {}
-        self._latest = View()
+        self._columns = Columns()
+        self._head = Head()
+        self._cache: OrderedDict[int, tuple[Record, Event | None]] = OrderedDict()
+        self._latest = View(self._columns, self._effective)
         self._views: OrderedDict[int, View] = OrderedDict()
+        self._snapshots: dict[str, list[SnapshotRow]] = {}
+        self._placed: dict[tuple[str, int], int] = {}
         # one lock for taking records in, so a follower thread and a writer thread that share
         # this timeline never ingest the same record twice
         self._lock = threading.RLock()
@@ -111,20 +135,62 @@ class Timeline(Generic[S]):
 
     # --- reading the store ---------------------------------------------------------------
     def _sync(self) -> None:
-        """Take in records other writers (or processes) appended since we last looked."""
+        """Take in the index rows of records other writers (or processes) appended since we
+        last looked; derive (and store, where it can) those the store lacks."""
         with self._lock:
-            known = len(self._records)
-            if self._store.head().position == known:
+            known = len(self._columns)
+            head = self._index.head()
+            if head.position == known and head.hash == self._head.hash:
                 return
-            last = self._records[-1] if self._records else None
-            rows = checked_rows(
-                self._store.read(after=known),
-                after=known,
-                previous_hash=last.hash if last else GENESIS,
-                last_recorded=recorded_text(last.recorded_at) if last else "",
-            )
-            records = [self._decode(row) for row in rows]
-            self._ingest(records)
+            if head.position < known or (head.position == known and known):
+                raise IntegrityError(
+                    f"the log changed under this reader: head {head.position} with hash "
+                    f"{head.hash[:12]}…, after position {known} with hash {self._head.hash[:12]}…",
+                    position=head.position,
+                )
+            wanted = head.position - known
+            rows: list[IndexTuple] = list(islice(self._index.read_index(after=known), wanted))
+            if len(rows) < wanted:
+                derived = self._derive_index(known + len(rows), head.position)
+                self._index.add_index(derived)
+                rows.extend(tuple(row) for row in derived)  # type: ignore[misc]
+            self._columns.extend(rows, known)
+            self._head = head
+            self._latest.add(head.position)
+
+    def _derive_index(self, after: int, upto: int) -> list[IndexRow]:
+        """Index rows of the records in (after, upto], derived by decoding them (a log written
+        before the index, or a store without one)."""
+        rows: list[IndexRow] = []
+        ids: dict[str, int] = {}
+        previous = self._index.read_rows([after]) if after else []
+        stream = checked_rows(
+            islice(self._index.read(after=after), upto - after),
+            after=after,
+            previous_hash=previous[0].hash if previous else GENESIS,
+            last_recorded=previous[0].recorded_at if previous else "",
+        )
+        for row in stream:
+            record = self._decode(row)
+            ev = record.event
+            ids[ev.id] = row.position
+            if isinstance(ev, Event):
+                rows.append(
+                    IndexRow(row.position, _recorded_us(row.recorded_at), *_bounds(ev), row.position)
+                )
+                continue
+            origin = ids.get(ev.target) or self._index.positions_of([ev.target]).get(ev.target)
+            if origin is None or origin >= row.position:
+                raise IntegrityError(
+                    f"{type(ev).__name__} {ev.id!r} targets {ev.target!r}, which no earlier "
+                    "record of the log holds",
+                    position=row.position,
+                )
+            bounds = _bounds(ev.replacement) if isinstance(ev, Correction) else (None, None)
+            rows.append(IndexRow(row.position, _recorded_us(row.recorded_at), *bounds, origin))
+        if len(rows) != upto - after:
+            raise IntegrityError("records are missing from the store", position=after + len(rows) + 1)
+        return rows
 
     def _decode(self, row: StoredRecord) -> Record:
         try:
@@ -145,36 +211,104 @@ class Timeline(Generic[S]):
             ) from None
         return Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
 
-    def _ingest(self, records: Sequence[Record]) -> None:
-        positions = self._positions_by_id
-        next_position = len(self._records) + 1
-        for record in records:
-            if record.position != next_position:
-                raise IntegrityError(
-                    f"expected position {next_position} next; the log has a gap",
-                    position=record.position,
-                )
-            next_position += 1
+    def _load(self, positions: Sequence[int]) -> None:
+        """Decode the records at `positions` (ascending) into the cache, each checked against
+        the hash chain (from the stored hash before it) and against its index row."""
+        wanted = [p for p in positions if p not in self._cache]
+        if not wanted:
+            return
+        need = sorted({p - 1 for p in wanted if p > 1} | set(wanted))
+        rows = {row.position: row for row in self._index.read_rows(need)}
+        columns = self._columns
+        targets: dict[str, int] = {}
+        loaded: list[tuple[Record, Event | None]] = []
+        for position in wanted:
+            row = rows.get(position)
+            if row is None:
+                raise IntegrityError("the record is missing from the store", position=position)
+            before = rows.get(position - 1) if position > 1 else None
+            if position > 1 and before is None:
+                raise IntegrityError("the record before is missing", position=position - 1)
+            _check_row(row, before)
+            record = self._decode(row)
             ev = record.event
-            positions.setdefault(ev.id, []).append(record.position)
-            if isinstance(ev, MetaEvent):
-                positions.setdefault(ev.target, []).append(record.position)
-            self._records.append(record)
-            self._recorded_us.append(_recorded_us(record.recorded_at))
-        self._latest.add(records)
+            if _recorded_us(row.recorded_at) != columns.recorded[position - 1]:
+                raise _edited(position, "recorded_us")
+            lo, hi = columns.lo[position - 1], columns.hi[position - 1]
+            origin = columns.origin[position - 1]
+            if isinstance(ev, Event):
+                if (lo, hi) != (ev.occurred._lo, ev.occurred._hi):
+                    raise _edited(position, "lo/hi")
+                if origin != position:
+                    raise _edited(position, "origin")
+                loaded.append((record, ev))
+                continue
+            targets[ev.target] = origin
+            if isinstance(ev, Correction):
+                occurred = ev.replacement.occurred
+                if (lo, hi) != (occurred._lo, occurred._hi):
+                    raise _edited(position, "lo/hi")
+                loaded.append((record, attrs.evolve(ev.replacement, id=ev.target)))
+            else:
+                if (lo, hi) != (RETRACTED, RETRACTED):
+                    raise _edited(position, "lo/hi")
+                loaded.append((record, None))
+        if targets:
+            found = self._index.positions_of(list(targets))
+            for target, origin in targets.items():
+                if found.get(target) != origin:
+                    bad = next(r.position for r, _ in loaded if getattr(r.event, "target", None) == target)
+                    raise _edited(bad, "origin")
+        cache = self._cache
+        for item in loaded:
+            cache[item[0].position] = item
+        while len(cache) > self.CACHE_RECORDS:
+            cache.popitem(last=False)
+
+    def _effective(self, sources: Sequence[int]) -> list[Event]:
+        """The effective events held at `sources` (an event, or a correction's replacement)."""
+        cache = self._cache
+        if len(sources) > self.CACHE_RECORDS // 2:  # more than the cache holds at once
+            return self._effective_uncached(sources)
+        missing = [p for p in sources if p not in cache]
+        if missing:
+            unique = sorted(set(missing))
+            for start in range(0, len(unique), 8192):
+                self._load(unique[start : start + 8192])
+        out: list[Event] = []
+        for p in sources:
+            item = cache.get(p)
+            if item is None:  # pragma: no cover - evicted by the load above: read it again
+                self._load([p])
+                item = cache[p]
+            ev = item[1]
+            if ev is None:  # pragma: no cover - a retraction is never an entry
+                raise IntegrityError("a retraction is in effect as an event", position=p)
+            out.append(ev)
+        return out
+
+    def _effective_uncached(self, sources: Sequence[int]) -> list[Event]:
+        out: list[Event] = []
+        for start in range(0, len(sources), self.CACHE_RECORDS // 2):
+            out.extend(self._effective(sources[start : start + self.CACHE_RECORDS // 2]))
+        return out
+
+    def _record_at(self, position: int) -> Record:
+        self._load([position])
+        return self._cache[position][0]
 
     # --- properties ----------------------------------------------------------------------
     @property
     def head(self) -> int:
         """Position of the last record (0 when the log is empty)."""
         self._sync()
-        return len(self._records)
+        return len(self._columns)
 
     @property
     def head_hash(self) -> str:
         """Hash of the last record: publish it, and `verify(head_hash=…)` later detects truncation."""
         self._sync()
-        return self._records[-1].hash if self._records else GENESIS
+        return self._head.hash
 
     @property
     def store(self) -> Store:
@@ -187,7 +321,7 @@ class Timeline(Generic[S]):
         return self._projection
 
     def __repr__(self) -> str:
-        return f"<Timeline {self._store.location} head={len(self._records)}>"
+        return f"<Timeline {self._store.location} head={len(self._columns)}>"
 
     def __len__(self) -> int:
         return self.head
@@ -228,7 +362,10 @@ class Timeline(Generic[S]):
             return []
         with self._lock:
             self._sync()
-            self.check_batch([ev for ev, _, _ in items])
+            events = [ev for ev, _, _ in items]
+            problem, known = self._resolve(events)
+            if problem is not None:
+                raise problem[1]
             encoded = []
             for ev, stored, stamp in items:
                 if stored is None:
@@ -257,16 +394,30 @@ class Timeline(Generic[S]):
                     )
                 return rows
 
-            rows = self._store.append(build, expected_position)
-            if rows[0].position == len(self._records) + 1:
-                records = [
-                    Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
-                    for row, (ev, _, _) in zip(rows, items, strict=True)
-                ]
-                self._ingest(records)
-            else:
-                self._sync()
-            return [self._records[row.position - 1] for row in rows]
+            def index(rows: Sequence[StoredRecord]) -> list[IndexRow]:
+                return _index_rows(rows, events, known)
+
+            rows = self._index.append_indexed(build, expected_position, index)
+            if rows[0].position == len(self._columns) + 1:
+                made = index(rows)
+                self._columns.extend([tuple(row) for row in made], len(self._columns))  # type: ignore[misc]
+                last = rows[-1]
+                self._head = Head(last.position, last.hash, last.recorded_at)
+                self._latest.add(last.position)
+                records = []
+                for row, ev in zip(rows, events, strict=True):
+                    record = Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
+                    records.append(record)
+                    if len(rows) <= self.CACHE_RECORDS // 4:  # what was just written is read next
+                        self._cache[row.position] = (record, _effective_of(ev))
+                while len(self._cache) > self.CACHE_RECORDS:
+                    self._cache.popitem(last=False)
+                return records
+            self._sync()
+            return [
+                Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
+                for row, ev in zip(rows, events, strict=True)
+            ]
 
     def append_retrying(
         self,
@@ -285,7 +436,7 @@ class Timeline(Generic[S]):
         """
         for attempt in range(attempts):
             self._sync()
-            head = len(self._records)
+            head = len(self._columns)
             try:
                 return self.append(*decide(self), expected_position=head)
             except ConcurrencyError:
@@ -296,54 +447,89 @@ class Timeline(Generic[S]):
 
     def check_batch(self, events: Sequence[Event | MetaEvent]) -> None:
         """Raise what appending `events` would raise for their ids and targets; write nothing."""
-        problem = self._batch_problem(events)
+        self._sync()
+        problem, _ = self._resolve(events)
         if problem is not None:
             raise problem[1]
 
-    def _batch_problem(self, events: Sequence[object]) -> tuple[int, TimelineError] | None:
-        batch: dict[str, Event | MetaEvent] = {}
+    def _resolve(
+        self, events: Sequence[object]
+    ) -> tuple[tuple[int, TimelineError] | None, dict[str, int]]:
+        """(The first problem of a batch, as (index, error), or None; and the positions of the
+        ids and targets the log already holds.)"""
         for index, ev in enumerate(events):
             if not isinstance(ev, (Event, MetaEvent)):
-                return index, InvalidEvent(f"item {index} of the batch is not an event: {ev!r}")
-            if ev.id in batch or self._is_record_id(ev.id):
-                return index, DuplicateEventId(ev.id)
+                return (index, InvalidEvent(f"item {index} of the batch is not an event: {ev!r}")), {}
+        batch_events: Sequence[Event | MetaEvent] = events  # type: ignore[assignment]
+        asked = {ev.id for ev in batch_events}
+        asked.update(ev.target for ev in batch_events if isinstance(ev, MetaEvent))
+        known = self._index.positions_of(sorted(asked))
+        known = {k: v for k, v in known.items() if v <= len(self._columns)}
+        origins = self._columns.origin
+        batch: dict[str, Event | MetaEvent] = {}
+        for index, ev in enumerate(batch_events):
+            if ev.id in batch or ev.id in known:
+                return (index, DuplicateEventId(ev.id)), known
             if isinstance(ev, MetaEvent):
                 target = batch.get(ev.target)
-                if target is None and self._is_record_id(ev.target):
-                    target = self._records[self._positions_by_id[ev.target][0] - 1].event
-                if not isinstance(target, Event):
-                    return index, InvalidEvent(
-                        f"{type(ev).__name__} {ev.id!r} targets {ev.target!r}, which is not an "
-                        "event in the log (corrections and retractions target the original event)",
-                        field="target",
-                    )
+                position = known.get(ev.target)
+                is_event = isinstance(target, Event) or (
+                    target is None and position is not None and origins[position - 1] == position
+                )
+                if not is_event:
+                    return (
+                        index,
+                        InvalidEvent(
+                            f"{type(ev).__name__} {ev.id!r} targets {ev.target!r}, which is not "
+                            "an event in the log (corrections and retractions target the "
+                            "original event)",
+                            field="target",
+                        ),
+                    ), known
             batch[ev.id] = ev
-        return None
-
-    def _is_record_id(self, id_: str) -> bool:
-        # every key is the id of a record: meta-events only ever target ids already in the log
-        return id_ in self._positions_by_id
+        return None, known
 
     # --- queries -------------------------------------------------------------------------
     def records(self, *, known_at: TimeLike | None = None, after: int = 0) -> Iterator[Record]:
-        """Records in log order (an iterator: the one read that streams the whole log); with
-        `known_at`, only those recorded by then; with `after`, only those after that position."""
+        """Records in log order (an iterator that streams the log, decoding as it goes, each row
+        checked against the hash chain); with `known_at`, only those recorded by then; with
+        `after`, only those after that position."""
         self._sync()
-        return iter(self._records[max(after, 0) : self._known_prefix(known_at)])
+        return self._stream(max(after, 0), self._known_prefix(known_at))
+
+    def _stream(self, after: int, upto: int) -> Iterator[Record]:
+        if upto <= after:
+            return
+        previous = self._index.read_rows([after]) if after else []
+        rows = checked_rows(
+            islice(self._index.read(after=after), upto - after),
+            after=after,
+            previous_hash=previous[0].hash if previous else GENESIS,
+            last_recorded=previous[0].recorded_at if previous else "",
+        )
+        for row in rows:
+            yield self._decode(row)
 
     def record(self, event_id: str) -> Record:
         """The record that appended the event or meta-event `event_id`."""
         self._sync()
-        if not self._is_record_id(event_id):
+        position = self._position_of(event_id)
+        return self._record_at(position)
+
+    def _position_of(self, event_id: str) -> int:
+        position = self._index.positions_of([event_id]).get(event_id)
+        if position is None or position > len(self._columns):
             raise KeyError(event_id)
-        return self._records[self._positions_by_id[event_id][0] - 1]
+        return position
 
     def history(self, event_id: str) -> list[Record]:
         """How knowledge of one event changed: its record, then its corrections and retractions."""
         self._sync()
-        if not self._is_record_id(event_id):
-            raise KeyError(event_id)
-        return [self._records[p - 1] for p in self._positions_by_id[event_id]]
+        position = self._position_of(event_id)
+        positions = [position]
+        if self._columns.origin[position - 1] == position:
+            positions.extend(self._columns.meta.get(position, ()))
+        return [self._record_at(p) for p in positions]
 
     def events(
         self, at: TimeLike | None = None, *, known_at: TimeLike | None = None
@@ -355,8 +541,8 @@ class Timeline(Generic[S]):
         self._sync()
         view = self._view(known_at)
         if at is None:
-            return list(view.sorted_events())
-        return view.sorted_events()[: view.count_by(_query_us(at))]
+            return view.events()
+        return view.events(0, view.count_by(_query_us(at)))
 
     @overload
     def state_at(
@@ -391,10 +577,12 @@ class Timeline(Generic[S]):
         self._sync()
         at_us = _query_us(at)
         n = self._known_prefix(known_at)
-        state = self._view_of(n).state(projection or self._projection, at_us, certain)
+        proj = projection or self._projection
+        self._use_snapshots(proj)
+        state = self._view_of(n).state(proj, at_us, certain)
         label = getattr(state, "with_as_of", None)
         if callable(label):  # a state that can say which time it is for (its HTML heading)
-            known = self._records[n - 1].recorded_at.isoformat() if n else "before any record"
+            known = _from_us(self._columns.recorded[n - 1]).isoformat() if n else "before any record"
             state = label(str(to_when(at)), known)
         return state
 
@@ -446,20 +634,19 @@ class Timeline(Generic[S]):
 
     def _known_prefix(self, known_at: TimeLike | None) -> int:
         if known_at is None:
-            return len(self._records)
-        return bisect_right(self._recorded_us, _query_us(known_at))
+            return len(self._columns)
+        return bisect_right(self._columns.recorded, _query_us(known_at))
 
     def _view(self, known_at: TimeLike | None) -> View:
         return self._view_of(self._known_prefix(known_at))
 
     def _view_of(self, n: int) -> View:
         """The view of the first `n` records (all of them: the latest view)."""
-        if n == len(self._records):
+        if n == len(self._columns):
             return self._latest
         view = self._views.get(n)
         if view is None:
-            view = View.of(self._records[:n])
-            view.share_below(self._latest, self._least_key_after(n))
+            view = View.derived(self._latest, n)
             self._views[n] = view
             if len(self._views) > _KNOWN_VIEWS:
                 self._views.popitem(last=False)
@@ -467,24 +654,98 @@ class Timeline(Generic[S]):
             self._views.move_to_end(n)
         return view
 
-    def _least_key_after(self, n: int) -> tuple[int, int, int]:
-        """A lower bound of the valid-time keys that the records after the first `n` add or
-        remove: below it, the views of knowledge `n` and of the latest hold the same events."""
-        least = (1 << 62, 0, 0)
-        for record in self._records[n:]:
-            ev = record.event
-            if isinstance(ev, Event):
-                least = min(least, index_key(ev, record.position))
+    # --- snapshots -------------------------------------------------------------------------
+    def _use_snapshots(self, projection: Projection[Any]) -> None:
+        """Place the persisted snapshots of `projection` that are still valid into the latest
+        view's checkpoints (once per head)."""
+        if not isinstance(projection, Snapshots):
+            return
+        name, version = projection.snapshot_name, projection.snapshot_version
+        size = len(self._columns)
+        if self._placed.get((name, version)) == size:
+            return
+        self._placed[name, version] = size
+        rows = [r for r in self._index.read_snapshots(name) if r.version == version]
+        if not rows:
+            return
+        view = self._latest
+        keys = view.sorted_keys()
+        least: dict[int, int] = {}
+        for row in reversed(rows):  # the furthest valid one is all a query needs
+            if not _usable(row, keys, size):
                 continue
-            positions = self._positions_by_id[ev.target]
-            origin = positions[0]
-            for position in positions:  # every version the target ever had
-                version = self._records[position - 1].event
-                if isinstance(version, Correction):
-                    least = min(least, index_key(version.replacement, origin))
-                elif isinstance(version, Event):
-                    least = min(least, index_key(version, origin))
-        return least
+            if row.head not in least:
+                least[row.head] = self._columns.least_touched(row.head, size)
+            if int(row.key) >= least[row.head]:
+                continue  # a later record touched what this snapshot folded
+            if view.known_slot(projection, row.count) * CHECKPOINT_EVERY >= row.count:
+                return  # already known here
+            try:
+                state = projection.load_state(json.loads(row.state))
+            except Exception as exc:  # noqa: BLE001 - a cache that cannot be read is skipped
+                warnings.warn(
+                    f"snapshot {name} v{version} at {row.count} cannot be read ({exc!r}); "
+                    "folding instead",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                continue
+            view.place(projection, row.count, state)
+            return
+
+    def save_snapshots(
+        self,
+        projection: Projection[Any] | None = None,
+        *,
+        every: int = SNAPSHOT_EVERY,
+        progress: bool | None = None,
+    ) -> int:
+        """Fold the whole log with `projection` (default: the timeline's) and store its state
+        after every `every` events in valid-time order, replacing the snapshots it had; return
+        how many were stored (0 when the store is read-only).
+
+        Snapshots are a cache beside the log, outside the hash chain: a fresh process answers
+        from the nearest valid one plus a short tail; `drop_snapshots` removes them at will.
+        The projection must have a stable ``snapshot_name`` and ``snapshot_version`` and
+        ``dump_state``/``load_state`` (`timeline.projection.Snapshots`).
+        """
+        proj = projection or self._projection
+        if not isinstance(proj, Snapshots):
+            raise TypeError(
+                f"{type(proj).__name__} cannot be snapshotted: give it snapshot_name, "
+                "snapshot_version, dump_state and load_state (timeline.projection.Snapshots)"
+            )
+        if every < CHECKPOINT_EVERY or every % CHECKPOINT_EVERY:
+            raise ValueError(f"every must be a positive multiple of {CHECKPOINT_EVERY}, not {every}")
+        self._sync()
+        view = self._latest
+        keys = view.sorted_keys()
+        size = len(self._columns)
+        counts = range(every, len(keys) + 1, every)
+        rows = []
+        with Progress(f"snapshots of {proj.snapshot_name}", total=len(counts), enabled=progress) as bar:
+            for count in counts:
+                state = view.state_after(proj, count)
+                text = canonical_json(proj.dump_state(state))
+                rows.append(
+                    SnapshotRow(
+                        proj.snapshot_name, proj.snapshot_version, count, size, str(keys[count - 1]), text
+                    )
+                )
+                bar.advance()
+        self._index.drop_snapshots(proj.snapshot_name)
+        return len(rows) if self._index.write_snapshots(rows) else 0
+
+    def drop_snapshots(self, projection: Projection[Any] | str | None = None) -> int:
+        """Delete the stored snapshots of one projection (or its ``snapshot_name``), or of all;
+        return how many. Queries fold instead, as they did before any snapshot."""
+        name = projection if isinstance(projection, str) or projection is None else getattr(
+            projection, "snapshot_name", None
+        )
+        if projection is not None and name is None:
+            raise TypeError(f"{type(projection).__name__} has no snapshot_name")
+        self._placed.clear()
+        return self._index.drop_snapshots(name)
 
     # --- export, verify, close ------------------------------------------------------------
     def export_jsonl(
@@ -504,7 +765,7 @@ class Timeline(Generic[S]):
         """Append parsed import lines as one atomic batch (`timeline.transfer.import_jsonl`),
         only if the head is still at `expected_position`, where the lines were checked."""
         self._sync()
-        problem = self._batch_problem([line.event for line in lines])
+        problem, _ = self._resolve([line.event for line in lines])
         if problem is not None:
             index, exc = problem
             raise DataError(str(exc), line=lines[index].number) from exc
@@ -517,8 +778,30 @@ class Timeline(Generic[S]):
         return self._append(items, explicit, expected_position)
 
     def verify(self, *, head_hash: str | None = None) -> str:
-        """Check every stored record; see `verify_store`. Return the head hash."""
-        return verify_store(self._store, head_hash=head_hash)
+        """Check every stored record (see `verify_store`) and recompute its index row from its
+        event: an edited index column is an `IntegrityError` naming the position. Return the
+        head hash."""
+        head = verify_store(self._store, head_hash=head_hash)
+        self._sync()
+        stored = {row[0]: row for row in self._index.read_index()}
+        upto = len(self._columns)
+        derived = self._derive_index(0, upto)
+        columns = self._columns
+        for row in derived:
+            p = row.position
+            held = (
+                columns.recorded[p - 1],
+                None if columns.lo[p - 1] == RETRACTED else columns.lo[p - 1],
+                None if columns.hi[p - 1] == RETRACTED else columns.hi[p - 1],
+                columns.origin[p - 1],
+            )
+            mine = (row.recorded_us, row.lo, row.hi, row.origin)
+            if held != mine or (p in stored and tuple(stored[p][1:]) != mine):
+                raise IntegrityError(
+                    f"the index row does not match the stored event: {mine} expected",
+                    position=p,
+                )
+        return head
 
     def follow(
         self, *, after: int | None = None, timeout: float | None = None, poll: float = 0.2
@@ -563,7 +846,7 @@ class Timeline(Generic[S]):
 
     def _repr_html_(self) -> str:
         self._sync()
-        events = self._latest.sorted_events()
+        events = self._latest.events()
         return _html.events_table(events, caption=f"{self!r}: {len(events)} effective events")
 
     def close(self) -> None:
@@ -580,6 +863,134 @@ class Timeline(Generic[S]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _bounds(ev: Event) -> tuple[int, int]:
+    return ev.occurred._lo, ev.occurred._hi
+
+
+def _effective_of(ev: Event | MetaEvent) -> Event | None:
+    """What a record puts in effect: the event, a correction's replacement (under the
+    original's id), or nothing (a retraction)."""
+    if isinstance(ev, Event):
+        return ev
+    if isinstance(ev, Correction):
+        return attrs.evolve(ev.replacement, id=ev.target)
+    return None
+
+
+def _index_rows(
+    rows: Sequence[StoredRecord], events: Sequence[Event | MetaEvent], known: dict[str, int]
+) -> list[IndexRow]:
+    """The index rows of a batch being appended (`known`: positions of ids already logged)."""
+    here = dict(known)
+    made = []
+    for row, ev in zip(rows, events, strict=True):
+        here[ev.id] = row.position
+        us = _recorded_us(row.recorded_at)
+        if isinstance(ev, Event):
+            made.append(IndexRow(row.position, us, *_bounds(ev), row.position))
+        elif isinstance(ev, Correction):
+            made.append(IndexRow(row.position, us, *_bounds(ev.replacement), here[ev.target]))
+        else:
+            made.append(IndexRow(row.position, us, None, None, here[ev.target]))
+    return made
+
+
+def _check_row(row: StoredRecord, before: StoredRecord | None) -> None:
+    """The chain check of one row read on its own: it follows the stored row before it."""
+    for _ in checked_rows(
+        [row],
+        after=row.position - 1,
+        previous_hash=before.hash if before else GENESIS,
+        last_recorded=before.recorded_at if before else "",
+    ):
+        pass
+
+
+def _edited(position: int, column: str) -> IntegrityError:
+    return IntegrityError(
+        f"the index column {column} does not match the stored event: the index was edited "
+        "(`timeline verify` checks every row)",
+        position=position,
+    )
+
+
+def _usable(row: SnapshotRow, keys: Sequence[int], size: int) -> bool:
+    """Whether a stored snapshot row is well formed and fits the current view's order."""
+    count = row.count
+    if not (0 < count <= len(keys)) or count % CHECKPOINT_EVERY or not 0 < row.head <= size:
+        return False
+    try:
+        return keys[count - 1] == int(row.key)
+    except ValueError:
+        return False
+
+
+class _Unindexed:
+    """A store without the `Indexed` capability, seen through it: the index is derived by the
+    reader (nothing is persisted), rows and ids are found by reading the log."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._ids: dict[str, int] = {}
+        self._seen = 0
+
+    @property
+    def location(self) -> str:
+        return self._store.location
+
+    def head(self) -> Head:
+        return self._store.head()
+
+    def read(self, after: int = 0) -> Iterator[StoredRecord]:
+        return self._store.read(after)
+
+    def append(self, build: Build, expected_position: int | None) -> Sequence[StoredRecord]:
+        return self._store.append(build, expected_position)
+
+    def append_indexed(
+        self, build: Build, expected_position: int | None, index: MakeIndex
+    ) -> Sequence[StoredRecord]:
+        return self._store.append(build, expected_position)
+
+    def close(self) -> None:
+        self._store.close()
+
+    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
+        return iter(())
+
+    def add_index(self, rows: Sequence[IndexRow]) -> bool:
+        return False
+
+    def read_page(self, after: int, limit: int) -> list[StoredRecord]:
+        return list(islice(self._store.read(after), limit))
+
+    def read_rows(self, positions: Sequence[int]) -> list[StoredRecord]:
+        if not positions:
+            return []
+        wanted = set(positions)
+        first, last = min(wanted), max(wanted)
+        return [
+            row
+            for row in islice(self._store.read(first - 1), last - first + 1)
+            if row.position in wanted
+        ]
+
+    def positions_of(self, ids: Sequence[str]) -> dict[str, int]:
+        for row in self._store.read(self._seen):
+            self._ids[row.id] = row.position
+            self._seen = row.position
+        return {id_: self._ids[id_] for id_ in ids if id_ in self._ids}
+
+    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+        return []
+
+    def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
+        return False
+
+    def drop_snapshots(self, projection: str | None = None) -> int:
+        return 0
 
 
 def _changes(projection: Projection[Any], before: Any, after: Any) -> Changes:

@@ -35,6 +35,7 @@ __all__ = [
     "Projection",
     "Reducer",
     "SharedByType",
+    "Snapshots",
     "StateChanged",
     "evolver",
     "fold",
@@ -57,6 +58,29 @@ class Projection(Protocol[S]):
 
     def apply(self, state: S, event: Event) -> S:
         """The state after `event`; never modifies `state`."""
+        ...
+
+
+@runtime_checkable
+class Snapshots(Projection[S], Protocol[S]):
+    """A projection whose checkpoints can be persisted beside the log (snapshots).
+
+    `snapshot_name` names it stably across processes and releases; `snapshot_version` changes
+    whenever `apply` or the state's shape changes, so that snapshots of an older version are
+    never used. `dump_state` returns JSON data (dicts, lists, strings, numbers, booleans,
+    None); `load_state` rebuilds an equal state from it. A `cattrs` converter does both for an
+    attrs state (see ``docs/snapshots.md``).
+    """
+
+    snapshot_name: str
+    snapshot_version: int
+
+    def dump_state(self, state: S) -> Any:
+        """The state as JSON data."""
+        ...
+
+    def load_state(self, data: Any) -> S:
+        """The state `dump_state` returned the data of."""
         ...
 
 

@@ -5,6 +5,11 @@
 * positions are 1, 2, 3, … without gaps; records are never updated or deleted;
 * `read(after)` yields the records after a position, in log order.
 
+A store may also keep the *bitemporal index* (the `Indexed` protocol; every store of this package
+does): per record, written in the append's transaction, what the as-of machinery needs without
+decoding the event (`IndexRow`), plus the cache of projection snapshots (`SnapshotRow`). A
+timeline over a store without it derives the index by decoding every record when it opens.
+
 A store may also offer `wait` (the `Waits` protocol): block until a record after a position is
 committed. `Timeline.follow` uses it when it is there (PostgreSQL: LISTEN/NOTIFY; memory: a
 condition variable) and polls otherwise (SQLite).
@@ -17,7 +22,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from timeline.records import GENESIS, StoredRecord
 
-__all__ = ["Build", "Head", "Store", "Waits"]
+__all__ = ["Build", "Head", "IndexRow", "IndexTuple", "Indexed", "MakeIndex", "SnapshotRow", "Store", "Waits"]
 
 
 class Head(NamedTuple):
@@ -64,4 +69,95 @@ class Waits(Protocol):
     def wait(self, after: int, timeout: float) -> bool:
         """Block until a record after position `after` is committed, or `timeout` seconds pass;
         return whether one is there."""
+        ...
+
+
+class IndexRow(NamedTuple):
+    """What the as-of machinery needs of one record, without decoding its event.
+
+    Derived data, written at append beside the record: a reader that decodes the record checks
+    it, and `Timeline.verify` recomputes it for every record.
+    """
+
+    position: int
+    recorded_us: int
+    """`recorded_at` in microseconds since the epoch (sortable)."""
+    lo: int | None
+    """Valid time: `occurred.earliest` in microseconds (of the replacement, for a correction;
+    None for a retraction)."""
+    hi: int | None
+    """Valid time: `occurred.latest` in microseconds (None for a retraction)."""
+    origin: int
+    """The position of the event this record is about: its own for an event, the target's for
+    a correction or retraction."""
+
+
+class SnapshotRow(NamedTuple):
+    """One persisted checkpoint of a projection: a cache beside the log, outside the chain."""
+
+    projection: str
+    """The projection's stable ``snapshot_name``."""
+    version: int
+    """The projection's ``snapshot_version`` when the state was written."""
+    count: int
+    """The state is the fold of the first `count` effective events in valid-time order..."""
+    head: int
+    """... of the log as it stood at this position."""
+    key: str
+    """The valid-time key of the next event in that order (decimal text), or ``""`` for none."""
+    state: str
+    """The state, as the projection's ``dump_state`` JSON."""
+
+
+IndexTuple = tuple[int, int, int | None, int | None, int]
+"""An `IndexRow` as a plain tuple (what `Indexed.read_index` yields: cheaper by the million)."""
+
+MakeIndex = Callable[[Sequence[StoredRecord]], Sequence[IndexRow]]
+"""Given the rows `Build` returned, return their index rows (same positions, same order)."""
+
+
+@runtime_checkable
+class Indexed(Store, Protocol):
+    """The capability of a store that keeps the bitemporal index and the snapshot cache."""
+
+    def append_indexed(
+        self, build: Build, expected_position: int | None, index: MakeIndex
+    ) -> Sequence[StoredRecord]:
+        """`Store.append`, writing the index rows of the new records in the same transaction."""
+        ...
+
+    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
+        """Index rows (plain tuples in `IndexRow`'s order) with position > `after`, in log
+        order; possibly fewer than the records, in a log written before the index existed (the
+        reader derives the rest)."""
+        ...
+
+    def add_index(self, rows: Sequence[IndexRow]) -> bool:
+        """Store index rows derived by a reader (they continue the stored ones); return False
+        when the store is read-only."""
+        ...
+
+    def read_page(self, after: int, limit: int) -> list[StoredRecord]:
+        """At most `limit` records with position > `after`, in log order."""
+        ...
+
+    def read_rows(self, positions: Sequence[int]) -> list[StoredRecord]:
+        """The records at `positions` (ascending, no repeats) that exist, in log order."""
+        ...
+
+    def positions_of(self, ids: Sequence[str]) -> dict[str, int]:
+        """The positions of those of `ids` that some record holds."""
+        ...
+
+    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+        """The stored snapshots of one projection (every version), by count."""
+        ...
+
+    def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
+        """Store snapshots, replacing those of the same projection, version and count; return
+        False when the store is read-only."""
+        ...
+
+    def drop_snapshots(self, projection: str | None = None) -> int:
+        """Delete the snapshots of one projection (all: None); return how many."""
         ...

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError
 from timeline.records import StoredRecord
-from timeline.stores import Build, Head
+from timeline.stores import Build, Head, IndexRow, IndexTuple, MakeIndex, SnapshotRow
 
 __all__ = ["MemoryStore"]
 
@@ -17,7 +17,9 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._rows: list[StoredRecord] = []
-        self._ids: set[str] = set()
+        self._ids: dict[str, int] = {}
+        self._index: list[IndexTuple] = []
+        self._snapshots: dict[tuple[str, int, int], SnapshotRow] = {}
         self._lock = threading.Condition()
 
     @property
@@ -34,6 +36,16 @@ class MemoryStore:
         return iter(self._rows[max(after, 0) :])
 
     def append(self, build: Build, expected_position: int | None) -> Sequence[StoredRecord]:
+        return self._append(build, expected_position, None)
+
+    def append_indexed(
+        self, build: Build, expected_position: int | None, index: MakeIndex
+    ) -> Sequence[StoredRecord]:
+        return self._append(build, expected_position, index)
+
+    def _append(
+        self, build: Build, expected_position: int | None, index: MakeIndex | None
+    ) -> Sequence[StoredRecord]:
         with self._lock:
             head = self.head()
             if expected_position is not None and expected_position != head.position:
@@ -48,10 +60,52 @@ class MemoryStore:
                 if id_ in self._ids or id_ in seen:
                     raise DuplicateEventId(id_)
                 seen.add(id_)
+            made = list(index(rows)) if index is not None else []
             self._rows.extend(rows)
-            self._ids.update(ids)
+            self._ids.update((row.id, row.position) for row in rows)
+            if len(self._index) == head.position:
+                self._index.extend(tuple(row) for row in made)  # type: ignore[misc]
             self._lock.notify_all()
             return rows
+
+    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
+        return iter(self._index[max(after, 0) :])
+
+    def add_index(self, rows: Sequence[IndexRow]) -> bool:
+        with self._lock:
+            for row in rows:
+                if row.position == len(self._index) + 1:
+                    self._index.append(tuple(row))  # type: ignore[arg-type]
+        return True
+
+    def read_page(self, after: int, limit: int) -> list[StoredRecord]:
+        after = max(after, 0)
+        return self._rows[after : after + max(limit, 0)]
+
+    def read_rows(self, positions: Sequence[int]) -> list[StoredRecord]:
+        rows = self._rows
+        return [rows[p - 1] for p in positions if 0 < p <= len(rows)]
+
+    def positions_of(self, ids: Sequence[str]) -> dict[str, int]:
+        known = self._ids
+        return {id_: known[id_] for id_ in ids if id_ in known}
+
+    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+        rows = [row for key, row in self._snapshots.items() if key[0] == projection]
+        return sorted(rows, key=lambda row: (row.count, row.version))
+
+    def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
+        with self._lock:
+            for row in rows:
+                self._snapshots[row.projection, row.version, row.count] = row
+        return True
+
+    def drop_snapshots(self, projection: str | None = None) -> int:
+        with self._lock:
+            keys = [k for k in self._snapshots if projection is None or k[0] == projection]
+            for key in keys:
+                del self._snapshots[key]
+        return len(keys)
 
     def wait(self, after: int, timeout: float) -> bool:
         """Block until a record after `after` is appended (by any thread) or `timeout` passes."""

@@ -19,11 +19,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError, StoreError
 from timeline.records import StoredRecord
-from timeline.stores import Build, Head
+from timeline.stores import Build, Head, IndexRow, IndexTuple, MakeIndex, SnapshotRow
 
 __all__ = ["PostgresStore", "split_url"]
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 _NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -89,11 +89,41 @@ END $$;
 DROP TRIGGER IF EXISTS records_insert_at_head ON {schema}.records;
 CREATE TRIGGER records_insert_at_head BEFORE INSERT ON {schema}.records
     FOR EACH ROW EXECUTE FUNCTION {schema}.insert_at_head();
+-- version 3: the bitemporal index (derived data written in the append's transaction, indexed
+-- so that the server can answer valid-time and knowledge-time ranges) and the snapshot cache
+CREATE TABLE IF NOT EXISTS {schema}.record_index (
+    position    BIGINT PRIMARY KEY,
+    recorded_us BIGINT NOT NULL,
+    lo          BIGINT,
+    hi          BIGINT,
+    origin      BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS record_index_valid ON {schema}.record_index (lo, hi, origin);
+CREATE INDEX IF NOT EXISTS record_index_recorded ON {schema}.record_index (recorded_us);
+CREATE INDEX IF NOT EXISTS record_index_origin ON {schema}.record_index (origin);
+CREATE TABLE IF NOT EXISTS {schema}.snapshots (
+    projection TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    count      BIGINT  NOT NULL,
+    head       BIGINT  NOT NULL,
+    key        TEXT    NOT NULL,
+    state      TEXT    NOT NULL,
+    PRIMARY KEY (projection, version, count)
+);
 INSERT INTO {schema}.timeline_schema (version)
     SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (
         SELECT 1 FROM {schema}.timeline_schema WHERE version >= {SCHEMA_VERSION}
     );
 """
+
+
+def _insert_index(schema: str) -> str:
+    return (
+        f"INSERT INTO {schema}.record_index (position, recorded_us, lo, hi, origin) "
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (position) DO UPDATE SET "
+        "recorded_us = EXCLUDED.recorded_us, lo = EXCLUDED.lo, hi = EXCLUDED.hi, "
+        "origin = EXCLUDED.origin"
+    )
 
 
 class PostgresStore:
@@ -153,6 +183,16 @@ class PostgresStore:
                 yield from map(StoredRecord._make, batch)
 
     def append(self, build: Build, expected_position: int | None) -> Sequence[StoredRecord]:
+        return self._append(build, expected_position, None)
+
+    def append_indexed(
+        self, build: Build, expected_position: int | None, index: MakeIndex
+    ) -> Sequence[StoredRecord]:
+        return self._append(build, expected_position, index)
+
+    def _append(
+        self, build: Build, expected_position: int | None, index: MakeIndex | None
+    ) -> Sequence[StoredRecord]:
         psycopg = self._psycopg
         rows: list[StoredRecord] = []
         try:
@@ -174,6 +214,8 @@ class PostgresStore:
                         "VALUES (%s, %s, %s, %s, %s, %s, %s)",
                         rows,
                     )
+                    if index is not None:
+                        cursor.executemany(_insert_index(self.schema), index(rows))
                 if rows:
                     self._db.execute(
                         "SELECT pg_notify(%s, %s)", (self._channel, str(rows[-1].position))
@@ -193,6 +235,105 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise StoreError(str(exc).strip().splitlines()[0], path=self._safe_url()) from None
         return rows
+
+    # --- the index and the snapshots (`timeline.stores.Indexed`) -------------------------
+    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
+        while True:  # in pages, so that memory stays bounded however long the log
+            rows = self._db.execute(
+                f"SELECT position, recorded_us, lo, hi, origin FROM {self.schema}.record_index "
+                "WHERE position > %s ORDER BY position LIMIT 50000",
+                (after,),
+            ).fetchall()
+            yield from rows
+            if len(rows) < 50000:
+                return
+            after = rows[-1][0]
+
+    def add_index(self, rows: Sequence[IndexRow]) -> bool:
+        return self._write(_insert_index(self.schema), rows)
+
+    def read_page(self, after: int, limit: int) -> list[StoredRecord]:
+        return list(
+            map(
+                StoredRecord._make,
+                self._db.execute(
+                    "SELECT position, recorded_at, type, version, id, data, hash FROM "
+                    f"{self.schema}.records WHERE position > %s ORDER BY position LIMIT %s",
+                    (after, limit),
+                ),
+            )
+        )
+
+    def read_rows(self, positions: Sequence[int]) -> list[StoredRecord]:
+        rows: list[StoredRecord] = []
+        select = f"SELECT position, recorded_at, type, version, id, data, hash FROM {self.schema}.records"
+        for start in range(0, len(positions), 5000):
+            chunk = list(positions[start : start + 5000])
+            if chunk[-1] - chunk[0] < 4 * len(chunk):  # dense: one range, filtered
+                wanted = set(chunk)
+                found = self._db.execute(
+                    f"{select} WHERE position BETWEEN %s AND %s ORDER BY position",
+                    (chunk[0], chunk[-1]),
+                ).fetchall()
+                rows.extend(StoredRecord._make(r) for r in found if r[0] in wanted)
+            else:
+                found = self._db.execute(
+                    f"{select} WHERE position = ANY(%s) ORDER BY position", (chunk,)
+                ).fetchall()
+                rows.extend(map(StoredRecord._make, found))
+        return rows
+
+    def positions_of(self, ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), 5000):
+            chunk = list(ids[start : start + 5000])
+            found.update(
+                self._db.execute(
+                    f"SELECT id, position FROM {self.schema}.records WHERE id = ANY(%s)",
+                    (chunk,),
+                ).fetchall()
+            )
+        return found
+
+    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+        return list(
+            map(
+                SnapshotRow._make,
+                self._db.execute(
+                    "SELECT projection, version, count, head, key, state FROM "
+                    f"{self.schema}.snapshots WHERE projection = %s ORDER BY count",
+                    (projection,),
+                ),
+            )
+        )
+
+    def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
+        return self._write(
+            f"INSERT INTO {self.schema}.snapshots "
+            "(projection, version, count, head, key, state) VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (projection, version, count) DO UPDATE SET "
+            "head = EXCLUDED.head, key = EXCLUDED.key, state = EXCLUDED.state",
+            rows,
+        )
+
+    def drop_snapshots(self, projection: str | None = None) -> int:
+        where, args = ("WHERE projection = %s", (projection,)) if projection else ("", ())
+        cursor = self._db.execute(f"DELETE FROM {self.schema}.snapshots {where}", args)
+        return int(cursor.rowcount)
+
+    def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> bool:
+        if not rows:
+            return True
+        try:
+            with self._db.transaction(), self._db.cursor() as cursor:
+                cursor.executemany(sql, rows)
+        except self._psycopg.errors.ReadOnlySqlTransaction:
+            return False
+        except self._psycopg.errors.InsufficientPrivilege:
+            return False
+        except self._psycopg.Error as exc:
+            raise StoreError(str(exc).strip().splitlines()[0], path=self._safe_url()) from None
+        return True
 
     def wait(self, after: int, timeout: float) -> bool:
         """Block until a record after `after` is committed (LISTEN/NOTIFY) or `timeout` passes."""

@@ -18,11 +18,11 @@ from typing import Final, Literal
 
 from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError, StoreError
 from timeline.records import StoredRecord
-from timeline.stores import Build, Head
+from timeline.stores import Build, Head, IndexRow, IndexTuple, MakeIndex, SnapshotRow
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 _APPLICATION_ID: Final = 0x544C4E31  # "TLN1": marks the file as a timeline
 
 _SCHEMA: Final = f"""
@@ -67,11 +67,48 @@ _SCHEMA_2: Final = (
     f"{_INSERT_TRIGGER}; {_ID_TRIGGER}; INSERT INTO timeline_schema (version) VALUES (2);"  # noqa: S608 - module constants only
 )
 
+# Version 3: the bitemporal index (derived data, written in the append's transaction) and the
+# snapshot cache (outside the chain; dropped and rebuilt at will). The records are untouched:
+# a version-2 log gains the tables when a writer opens it, and its readers derive the index
+# rows the log lacks (see `Timeline`).
+_SCHEMA_3: Final = """
+CREATE TABLE IF NOT EXISTS record_index (
+    position    INTEGER PRIMARY KEY,
+    recorded_us INTEGER NOT NULL,
+    lo          INTEGER,
+    hi          INTEGER,
+    origin      INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    projection TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    count      INTEGER NOT NULL,
+    head       INTEGER NOT NULL,
+    key        TEXT    NOT NULL,
+    state      TEXT    NOT NULL,
+    PRIMARY KEY (projection, version, count)
+);
+INSERT INTO timeline_schema (version) VALUES (3);
+"""
+_INSERT_INDEX: Final = (
+    "INSERT OR REPLACE INTO record_index (position, recorded_us, lo, hi, origin) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
 _INSERT: Final = (
     "INSERT INTO records (position, recorded_at, type, version, id, data, hash) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _HEAD: Final = "SELECT position, hash, recorded_at FROM records ORDER BY position DESC LIMIT 1"
+
+_SELECT: Final = "SELECT position, recorded_at, type, version, id, data, hash FROM records"
+
+
+def _runs(positions: Sequence[int], size: int = 900) -> Iterator[Sequence[int]]:
+    """`positions` in chunks of at most `size` (SQLite's bound on '?' marks is higher)."""
+    for start in range(0, len(positions), size):
+        yield positions[start : start + size]
+
 
 Durability = Literal["full", "normal"]
 
@@ -101,6 +138,7 @@ class SQLiteStore:
             raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
         self.path = str(Path(path))
         self._create = create
+        self._has_index: bool | None = None
         if Path(self.path).is_dir():
             raise StoreError("is a directory, not a timeline file", path=self.path)
         if not create:
@@ -132,7 +170,7 @@ class SQLiteStore:
         if not tables:
             try:
                 db.execute("PRAGMA journal_mode = WAL")
-                db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {_SCHEMA_2} COMMIT;")
+                db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {_SCHEMA_2} {_SCHEMA_3} COMMIT;")
             except sqlite3.Error:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -148,9 +186,9 @@ class SQLiteStore:
                 "not a timeline: an SQLite file without a records table", path=self.path
             )
         (version,) = db.execute("SELECT max(version) FROM timeline_schema").fetchone()
-        if version == 1:
-            # a writer adds version 2's trigger; a reader (create=False) changes nothing
-            version = self._upgrade_from_1() if self._create else SCHEMA_VERSION
+        if version in (1, 2):
+            # a writer adds what versions 2 and 3 add; a reader (create=False) changes nothing
+            version = self._upgrade(version) if self._create else SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             raise StoreError(
                 f"schema version {version} is not {SCHEMA_VERSION}; use a matching timeline",
@@ -158,9 +196,10 @@ class SQLiteStore:
             )
         db.execute(f"PRAGMA synchronous = {durability.upper()}")
 
-    def _upgrade_from_1(self) -> int:
-        """Add version 2's insert trigger (records are not touched). A read-only file stays at 1
-        and is still read: its readers check every row against the chain anyway."""
+    def _upgrade(self, version: int) -> int:
+        """Add version 2's insert trigger and version 3's tables (records are not touched). A
+        read-only file stays as it is and is still read: its readers check every row against the
+        chain anyway, and derive the index it lacks."""
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -169,6 +208,10 @@ class SQLiteStore:
                 db.execute(_INSERT_TRIGGER)
                 db.execute(_ID_TRIGGER)
                 db.execute("INSERT INTO timeline_schema (version) VALUES (2)")
+            if version in (1, 2):
+                for statement in _SCHEMA_3.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:
@@ -203,6 +246,16 @@ class SQLiteStore:
             raise _store_error(exc, self.path) from None
 
     def append(self, build: Build, expected_position: int | None) -> Sequence[StoredRecord]:
+        return self._append(build, expected_position, None)
+
+    def append_indexed(
+        self, build: Build, expected_position: int | None, index: MakeIndex
+    ) -> Sequence[StoredRecord]:
+        return self._append(build, expected_position, index)
+
+    def _append(
+        self, build: Build, expected_position: int | None, index: MakeIndex | None
+    ) -> Sequence[StoredRecord]:
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -220,6 +273,8 @@ class SQLiteStore:
                     "rows to append do not follow the head", position=rows[0].position
                 )
             db.executemany(_INSERT, rows)
+            if index is not None and self._indexed():
+                db.executemany(_INSERT_INDEX, index(rows))
             db.execute("COMMIT")
         except BaseException as exc:
             if db.in_transaction:
@@ -230,6 +285,150 @@ class SQLiteStore:
                 raise _store_error(exc, self.path) from None
             raise
         return rows
+
+    # --- the index and the snapshots (`timeline.stores.Indexed`) -------------------------
+    def _indexed(self) -> bool:
+        """Whether the file has version 3's tables (a version-2 file opened to read has not)."""
+        if self._has_index is None:
+            self._has_index = bool(
+                self._db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='record_index'"
+                ).fetchone()
+            )
+        return self._has_index
+
+    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
+        if not self._indexed():
+            return
+        try:
+            cursor = self._db.execute(
+                "SELECT position, recorded_us, lo, hi, origin FROM record_index "
+                "WHERE position > ? ORDER BY position",
+                (after,),
+            )
+            cursor.arraysize = 8192
+            while batch := cursor.fetchmany():
+                yield from batch
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+
+    def add_index(self, rows: Sequence[IndexRow]) -> bool:
+        return self._write(_INSERT_INDEX, rows)
+
+    def read_page(self, after: int, limit: int) -> list[StoredRecord]:
+        try:
+            return list(
+                map(
+                    StoredRecord._make,
+                    self._db.execute(
+                        "SELECT position, recorded_at, type, version, id, data, hash FROM records "
+                        "WHERE position > ? ORDER BY position LIMIT ?",
+                        (after, limit),
+                    ),
+                )
+            )
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+
+    def read_rows(self, positions: Sequence[int]) -> list[StoredRecord]:
+        rows: list[StoredRecord] = []
+        try:
+            for chunk in _runs(positions):
+                first, last = chunk[0], chunk[-1]
+                if last - first < 4 * len(chunk):  # dense: one range, filtered
+                    wanted = set(chunk)
+                    rows.extend(
+                        StoredRecord._make(row)
+                        for row in self._db.execute(
+                            f"{_SELECT} WHERE position BETWEEN ? AND ? ORDER BY position",
+                            (first, last),
+                        )
+                        if row[0] in wanted
+                    )
+                else:
+                    marks = ",".join("?" * len(chunk))
+                    rows.extend(
+                        map(
+                            StoredRecord._make,
+                            self._db.execute(
+                                f"{_SELECT} WHERE position IN ({marks}) ORDER BY position",
+                                chunk,
+                            ),
+                        )
+                    )
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+        return rows
+
+    def positions_of(self, ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        try:
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    self._db.execute(
+                        f"SELECT id, position FROM records WHERE id IN ({marks})",  # noqa: S608 - '?' marks only
+                        chunk,
+                    )
+                )
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+        return found
+
+    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+        if not self._indexed():
+            return []
+        try:
+            return list(
+                map(
+                    SnapshotRow._make,
+                    self._db.execute(
+                        "SELECT projection, version, count, head, key, state FROM snapshots "
+                        "WHERE projection = ? ORDER BY count",
+                        (projection,),
+                    ),
+                )
+            )
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+
+    def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
+        return self._write(
+            "INSERT OR REPLACE INTO snapshots (projection, version, count, head, key, state) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def drop_snapshots(self, projection: str | None = None) -> int:
+        if not self._indexed():
+            return 0
+        where, args = ("WHERE projection = ?", (projection,)) if projection else ("", ())
+        try:
+            cursor = self._db.execute(f"DELETE FROM snapshots {where}", args)  # noqa: S608 - constant text
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+        return cursor.rowcount
+
+    def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> bool:
+        """Write derived data (index rows a reader derived, snapshots) in one transaction;
+        False, with nothing written, when the file is read-only or older than version 3."""
+        if not self._indexed():
+            return False
+        if not rows:
+            return True
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(sql, rows)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                return False
+            raise _store_error(exc, self.path) from None
+        return True
 
     def _duplicate(self, rows: Sequence[StoredRecord]) -> DuplicateEventId:
         seen: set[str] = set()
