@@ -2,16 +2,17 @@
 
 `Columns` holds, per record, what the as-of machinery needs without decoding the event (the
 `timeline.stores.IndexRow` columns): recorded-at, valid-time bounds and origin, in `array`s of
-machine integers (32 bytes a record). Events are decoded only when a fold or a listing needs
-them (see `Timeline`).
+machine integers (32 bytes a record), read from the store's packed index blocks. Events are
+decoded only when a fold or a listing needs them (see `Timeline`).
 
 A `View` reflects one prefix of the log (everything recorded by some `known_at`). It keeps the
-effective entries (corrections applied, retractions removed) as one sorted list of packed
-integer keys ``(occurred.earliest, occurred.latest, origin position)`` and, per projection,
-the state after every `CHECKPOINT_EVERY` entries in that order. ``state(at)`` binary-searches
-the number of entries that occurred by `at`, starts from the checkpoint at or before it and
-folds the rest. New records invalidate only the checkpoints after the earliest valid time they
-touch. Checkpoints may have holes: a persisted snapshot fills one far along the list.
+effective entries (corrections applied, retractions removed) sorted by the key
+``(occurred.earliest, occurred.latest, origin position)``, as three parallel arrays (24 bytes an
+entry), and, per projection, the state after every `CHECKPOINT_EVERY` entries in that order.
+``state(at)`` binary-searches the number of entries that occurred by `at`, starts from the
+checkpoint at or before it and folds the rest. New records invalidate only the checkpoints after
+the earliest valid time they touch. Checkpoints may have holes: a persisted snapshot fills one
+far along the list.
 """
 
 from __future__ import annotations
@@ -19,47 +20,24 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
 from typing import Any, Final
 
 from timeline.errors import IntegrityError
 from timeline.events import Event
 from timeline.projection import Projection
-from timeline.when import _MIN_US
+from timeline.stores import RETRACTED, unpack_index
 
-__all__ = ["CHECKPOINT_EVERY", "RETRACTED", "Columns", "View", "pack"]
+__all__ = ["CHECKPOINT_EVERY", "Columns", "Key", "View"]
 
 CHECKPOINT_EVERY: Final = 32
 _BULK: Final = 64  # above this many changes (or 1/64 of the view), rebuild instead of inserting
 _MAX_PROJECTIONS: Final = 8
-RETRACTED: Final = -(1 << 63)
-"""The valid-time bounds of a retraction in `Columns` (it has none)."""
+_TOP: Final = 1 << 64
 
-_ORIGIN_BITS: Final = 40
-_HI_SHIFT: Final = _ORIGIN_BITS
-_LO_SHIFT: Final = _ORIGIN_BITS + 64
-_ORIGIN_MASK: Final = (1 << _ORIGIN_BITS) - 1
-_HI_MASK: Final = (1 << 64) - 1
-MAX_POSITION: Final = _ORIGIN_MASK
-TOP: Final = 1 << 200  # above every key
-
-
-def pack(lo: int, hi: int, origin: int) -> int:
-    """One sortable integer for the key ``(lo, hi, origin)``."""
-    return ((lo - _MIN_US) << _LO_SHIFT) | ((hi - _MIN_US) << _HI_SHIFT) | origin
-
-
-def bound(at_us: int) -> int:
-    """The least key above every key whose `lo` is at or before `at_us`."""
-    return (at_us - _MIN_US + 1) << _LO_SHIFT
-
-
-def origin_of(key: int) -> int:
-    return key & _ORIGIN_MASK
-
-
-def hi_of(key: int) -> int:
-    return ((key >> _HI_SHIFT) & _HI_MASK) + _MIN_US
+Key = tuple[int, int, int]
+"""(occurred.earliest, occurred.latest, origin position): the valid-time order of entries."""
+TOP_KEY: Final[Key] = (_TOP, _TOP, _TOP)
 
 
 class Columns:
@@ -81,60 +59,74 @@ class Columns:
     def __len__(self) -> int:
         return len(self.recorded)
 
-    def extend(
-        self, rows: Sequence[tuple[int, int, int | None, int | None, int]], after: int
+    def extend(self, blocks: Sequence[tuple[int, bytes]], upto: int) -> None:
+        """Take in the index blocks that continue the columns, up to position `upto`; checked
+        (no gap, recorded-at never decreasing, every correction or retraction about an earlier
+        record, every event with a valid time); all or nothing."""
+        after = len(self)
+        recorded, lo, hi, origin = array("q"), array("q"), array("q"), array("q")
+        for first, data in blocks:
+            values = unpack_index(data)
+            have = after + len(recorded)
+            if len(data) % 32 or first > have + 1:
+                raise IntegrityError("the index has a gap or a damaged block", position=have + 1)
+            skip = (have + 1 - first) * 4
+            values = values[skip:]
+            recorded.extend(values[0::4])
+            lo.extend(values[1::4])
+            hi.extend(values[2::4])
+            origin.extend(values[3::4])
+            if after + len(recorded) >= upto:
+                break
+        n = upto - after
+        if len(recorded) < n:
+            raise IntegrityError(
+                "the index ends before the log", position=after + len(recorded) + 1
+            )
+        del recorded[n:], lo[n:], hi[n:], origin[n:]
+        self._check(after, recorded, lo, hi, origin)
+        self.recorded.extend(recorded)
+        self.lo.extend(lo)
+        self.hi.extend(hi)
+        self.origin.extend(origin)
+        positions = range(after + 1, upto + 1)
+        for at, about in compress(zip(positions, origin), map(int.__ne__, origin, positions)):
+            self.meta.setdefault(about, []).append(at)
+
+    def _check(
+        self, after: int, recorded: array[int], lo: array[int], hi: array[int], origin: array[int]
     ) -> None:
-        """Take in index rows that follow position `after` (checked: no gap, no position that
-        points forward, recorded-at never decreasing); all or nothing."""
-        position, last = after, self.recorded[-1] if self.recorded else -(1 << 63)
-        meta: list[tuple[int, int]] = []
-        for row in rows:
-            position += 1
-            at, recorded, lo, hi, origin = row
-            if at != position:
+        last = self.recorded[-1] if self.recorded else RETRACTED
+        previous = array("q", [last])
+        previous.extend(recorded[:-1])
+        if any(map(int.__gt__, previous, recorded)):
+            bad = next(i for i, (a, b) in enumerate(zip(previous, recorded)) if a > b)
+            raise IntegrityError("recorded_at goes backwards (index)", position=after + 1 + bad)
+        positions = range(after + 1, after + 1 + len(origin))
+        for at, about, low, high in zip(positions, origin, lo, hi):
+            if about > at or about < 1 or (about == at and low == RETRACTED) or low > high:
                 raise IntegrityError(
-                    f"index row for position {at} where {position} was expected", position=at
+                    f"the index row is impossible (origin {about}, valid time {low}..{high})",
+                    position=at,
                 )
-            if recorded < last:
-                raise IntegrityError("recorded_at goes backwards (index)", position=at)
-            last = recorded
-            if origin != at:
-                if not 0 < origin < at:
-                    raise IntegrityError(
-                        f"the index says this record is about position {origin}", position=at
-                    )
-                meta.append((origin, at))
-            if lo is None or hi is None:
-                if origin == at:
-                    raise IntegrityError("the index gives an event no valid time", position=at)
-            elif lo > hi:
-                raise IntegrityError("the index's valid time ends before it starts", position=at)
-        if position >= MAX_POSITION:  # pragma: no cover - a trillion records
-            raise IntegrityError("the log is longer than the index can address", position=position)
-        self.recorded.extend(row[1] for row in rows)
-        self.lo.extend(RETRACTED if row[2] is None else row[2] for row in rows)
-        self.hi.extend(RETRACTED if row[3] is None else row[3] for row in rows)
-        self.origin.extend(row[4] for row in rows)
-        for origin, at in meta:
-            self.meta.setdefault(origin, []).append(at)
 
-    def key(self, source: int, origin: int) -> int:
+    def key(self, source: int, origin: int) -> Key:
         """The key of the version of `origin` that the record at `source` holds."""
-        return pack(self.lo[source - 1], self.hi[source - 1], origin)
+        return (self.lo[source - 1], self.hi[source - 1], origin)
 
-    def least_touched(self, after: int, upto: int) -> int:
+    def least_touched(self, after: int, upto: int) -> Key:
         """A lower bound of the keys that the records in (after, upto] add or remove: below it,
         the views of knowledge `after` and `upto` hold the same entries."""
-        least = TOP
-        lo, hi, origins, meta = self.lo, self.hi, self.origin, self.meta
+        least = TOP_KEY
+        lo, origins, meta = self.lo, self.origin, self.meta
         for position in range(after + 1, upto + 1):
             origin = origins[position - 1]
             if origin == position:
-                least = min(least, pack(lo[position - 1], hi[position - 1], position))
+                least = min(least, self.key(position, position))
                 continue
             for version in (origin, *meta.get(origin, ())):  # every version it ever had
                 if version <= upto and lo[version - 1] != RETRACTED:
-                    least = min(least, pack(lo[version - 1], hi[version - 1], origin))
+                    least = min(least, self.key(version, origin))
         return least
 
     def version_at(self, origin: int, upto: int) -> int:
@@ -159,12 +151,14 @@ class View:
         self.columns = columns
         self.fetch = fetch
         self.size = 0
-        self.keys: list[int] = []
+        self.lo = array("q")  # the entries' keys, sorted, as three parallel arrays
+        self.hi = array("q")
+        self.origin = array("q")
         self.version: dict[int, int] = {}  # origin -> source (0: retracted), for touched origins
         self._pending = 0  # records taken in after `size` but not yet merged
-        self._latest_max: list[int] = []
+        self._latest_max = array("q")
         self._checkpoints: dict[object, list[Any]] = {}
-        self._base: tuple[View, int, int] | None = None
+        self._base: tuple[View, Key, int] | None = None
 
     # --- building -------------------------------------------------------------------------
     def add(self, upto: int) -> None:
@@ -175,64 +169,81 @@ class View:
         upto = self._pending
         if upto <= self.size:
             return
-        columns, before = self.columns, self.size
-        changes = upto - before
-        if not self.keys or changes > max(_BULK, len(self.keys) // 64):
-            first = columns.least_touched(before, upto) if self.keys else 0
+        before = self.size
+        if not self.origin or upto - before > max(_BULK, len(self.origin) // 64):
+            first = self.columns.least_touched(before, upto) if self.origin else None
             self._rebuild(upto)
+            index = 0 if first is None else self.find(first)
         else:
-            first = self._insert(upto)
+            index = self._insert(upto)
         self.size = upto
-        self._invalidate(bisect_left(self.keys, first))
+        self._invalidate(index)
+
+    def find(self, key: Key) -> int:
+        """The index of the first entry whose key is not below `key`."""
+        lo, hi, origin = self.lo, self.hi, self.origin
+        start = bisect_left(lo, key[0])
+        stop = bisect_right(lo, key[0], start)
+        if start == stop:
+            return start
+        found = bisect_left(range(start, stop), key[1:], key=lambda i: (hi[i], origin[i]))
+        return start + found
+
+    def entry(self, index: int) -> Key:
+        return (self.lo[index], self.hi[index], self.origin[index])
+
+    def _set(self, entries: list[Key]) -> None:
+        self.lo = array("q", [k[0] for k in entries])
+        self.hi = array("q", [k[1] for k in entries])
+        self.origin = array("q", [k[2] for k in entries])
 
     def _rebuild(self, upto: int) -> None:
         columns = self.columns
-        lo, hi, origins = columns.lo, columns.hi, columns.origin
         touched = {
             origin: columns.version_at(origin, upto)
             for origin, positions in columns.meta.items()
             if positions[0] <= upto
         }
-        m, shift_lo, shift_hi = _MIN_US, _LO_SHIFT, _HI_SHIFT
-        keys = [
-            ((l - m) << shift_lo) | ((h - m) << shift_hi) | p
-            for p, l, h, o in zip(range(1, upto + 1), lo, hi, origins, strict=False)
+        entries = [
+            (lo, hi, p)
+            for p, lo, hi, o in zip(
+                range(1, upto + 1), columns.lo, columns.hi, columns.origin, strict=False
+            )
             if o == p and p not in touched
         ]
-        keys.extend(columns.key(source, origin) for origin, source in touched.items() if source)
-        keys.sort()
-        self.keys = keys
+        entries.extend(columns.key(source, origin) for origin, source in touched.items() if source)
+        entries.sort()
+        self._set(entries)
         self.version = touched
 
     def _insert(self, upto: int) -> int:
-        columns, keys, version = self.columns, self.keys, self.version
+        columns, version = self.columns, self.version
         origins, lo = columns.origin, columns.lo
-        first = TOP
+        first = len(self.origin)
         for position in range(self.size + 1, upto + 1):
             origin = origins[position - 1]
-            if origin == position:
-                key = columns.key(position, position)
-                keys.insert(bisect_right(keys, key), key)
-                first = min(first, key)
-                continue
-            old = version.get(origin, origin)
-            if old:
-                key = columns.key(old, origin)
-                index = bisect_left(keys, key)
-                if index == len(keys) or keys[index] != key:
-                    raise IntegrityError(
-                        f"the record changes position {origin}, which is not in effect",
-                        position=position,
-                    )
-                del keys[index]
-                first = min(first, key)
-            if lo[position - 1] == RETRACTED:
-                version[origin] = 0
-            else:
+            if origin != position:
+                old = version.get(origin, origin)
+                if old:
+                    key = columns.key(old, origin)
+                    index = self.find(key)
+                    if index == len(self.origin) or self.entry(index) != key:
+                        raise IntegrityError(
+                            f"the record changes position {origin}, which is not in effect",
+                            position=position,
+                        )
+                    del self.lo[index], self.hi[index], self.origin[index]
+                    first = min(first, index)
+                if lo[position - 1] == RETRACTED:
+                    version[origin] = 0
+                    continue
                 version[origin] = position
-                key = columns.key(position, origin)
-                keys.insert(bisect_right(keys, key), key)
-                first = min(first, key)
+            key = columns.key(position, origin)
+            index = self.find((key[0], key[1], key[2] + 1))  # after equal keys
+            self.lo.insert(index, key[0])
+            self.hi.insert(index, key[1])
+            self.origin.insert(index, key[2])
+            first = min(first, index)
         return first
 
     @classmethod
@@ -243,42 +254,57 @@ class View:
         columns = latest.columns
         view = cls(columns, latest.fetch)
         least = columns.least_touched(upto, latest.size)
-        cut = bisect_left(latest.keys, least)
-        touched = {
-            columns.origin[p - 1] for p in range(upto + 1, latest.size + 1)
-        }  # new events (beyond upto) and the origins later records changed
-        keys = latest.keys[:cut]
-        tail = [k for k in latest.keys[cut:] if (k & _ORIGIN_MASK) not in touched]
-        version = {
-            o: s for o, s in latest.version.items() if o <= upto and o not in touched
-        }
+        cut = latest.find(least)
+        # new events (beyond upto) and the origins later records changed
+        touched = set(columns.origin[upto : latest.size])
+        tail = [
+            (lo, hi, o)
+            for lo, hi, o in zip(latest.lo[cut:], latest.hi[cut:], latest.origin[cut:])
+            if o not in touched
+        ]
+        version = {o: s for o, s in latest.version.items() if o <= upto and o not in touched}
         for origin in touched:
             if origin > upto:
                 continue
             source = columns.version_at(origin, upto)
-            if columns.meta.get(origin) and columns.meta[origin][0] <= upto:
+            if columns.meta.get(origin, [upto + 1])[0] <= upto:
                 version[origin] = source
             if source:
                 tail.append(columns.key(source, origin))
         tail.sort()
-        keys.extend(tail)
-        view.keys, view.version, view.size, view._pending = keys, version, upto, upto
+        view.lo, view.hi, view.origin = latest.lo[:cut], latest.hi[:cut], latest.origin[:cut]
+        view.lo.extend(k[0] for k in tail)
+        view.hi.extend(k[1] for k in tail)
+        view.origin.extend(k[2] for k in tail)
+        view.version, view.size, view._pending = version, upto, upto
         view._base = (latest, least, latest.size)
         return view
 
+    def load(self, size: int, lo: array[int], hi: array[int], origin: array[int]) -> None:
+        """Start from sorted entries persisted for the first `size` records (a view cache)."""
+        columns = self.columns
+        self.lo, self.hi, self.origin = lo, hi, origin
+        self.version = {
+            o: columns.version_at(o, size) for o, ps in columns.meta.items() if ps[0] <= size
+        }
+        self.size = size
+        self._invalidate(0)
+
     # --- reading --------------------------------------------------------------------------
-    def sorted_keys(self) -> list[int]:
+    def __len__(self) -> int:
         self._merge()
-        return self.keys
+        return len(self.origin)
+
+    def sources(self, start: int = 0, stop: int | None = None) -> list[int]:
+        self._merge()
+        version = self.version
+        if not version:
+            return self.origin[start:stop].tolist()
+        return [version.get(o, o) for o in self.origin[start:stop]]
 
     def events(self, start: int = 0, stop: int | None = None) -> list[Event]:
         """The effective events from `start` to `stop` in valid-time order (decoded now)."""
-        keys = self.sorted_keys()[start:stop]
-        version = self.version
-        return self.fetch([version.get(o, o) for o in (k & _ORIGIN_MASK for k in keys)])
-
-    def __len__(self) -> int:
-        return len(self.sorted_keys())
+        return self.fetch(self.sources(start, stop))
 
     def _invalidate(self, index: int) -> None:
         keep = index // CHECKPOINT_EVERY + 1
@@ -288,15 +314,15 @@ class View:
 
     def count_by(self, at_us: int) -> int:
         """How many entries have ``occurred.earliest <= at``."""
-        return bisect_right(self.sorted_keys(), bound(at_us))
+        self._merge()
+        return bisect_right(self.lo, at_us)
 
     def _certain_prefix(self, at_us: int, n: int) -> int:
         """Length of the longest prefix of which every event has ``occurred.latest <= at``."""
         latest_max = self._latest_max
         if len(latest_max) < n:
-            seed = latest_max[-1] if latest_max else -(1 << 63)
-            his = (hi_of(k) for k in self.keys[len(latest_max) : n])
-            running = accumulate(his, max, initial=seed)
+            seed = latest_max[-1] if latest_max else RETRACTED
+            running = accumulate(self.hi[len(latest_max) : n], max, initial=seed)
             next(running)  # the seed itself is not an event
             latest_max.extend(running)
         return bisect_right(latest_max, at_us, 0, n)
@@ -308,16 +334,15 @@ class View:
         state = self.state_after(projection, exact)
         if certain and exact < n:
             apply = projection.apply
-            keys = self.keys
-            late = [i for i in range(exact, n) if hi_of(keys[i]) <= at_us]
-            for ev in self.events_at(late):
+            hi, version = self.hi, self.version
+            late = [
+                version.get(self.origin[i], self.origin[i])
+                for i in range(exact, n)
+                if hi[i] <= at_us
+            ]
+            for ev in self.fetch(late):
                 state = apply(state, ev)
         return state
-
-    def events_at(self, indexes: Sequence[int]) -> list[Event]:
-        keys, version = self.keys, self.version
-        origins = (keys[i] & _ORIGIN_MASK for i in indexes)
-        return self.fetch([version.get(o, o) for o in origins])
 
     # --- checkpoints ----------------------------------------------------------------------
     def checkpoints(self, projection: Projection[Any]) -> list[Any] | None:
@@ -341,7 +366,7 @@ class View:
         if base.size != size or base._pending > size:  # the base took in more records
             self._base = None
             return
-        usable = min(n, bisect_left(base.keys, below)) // CHECKPOINT_EVERY
+        usable = min(n, base.find(below)) // CHECKPOINT_EVERY
         if usable == 0:
             return
         shared = base.checkpoints(projection)
@@ -403,18 +428,13 @@ class View:
 
     def known_slot(self, projection: Projection[Any], n: int) -> int:
         """The highest checkpoint slot at or below entry `n` that holds a state (0: none)."""
-        checkpoints = self._checkpoints.get(projection) if _hashable(projection) else None
+        try:
+            checkpoints = self._checkpoints.get(projection)
+        except TypeError:
+            return 0
         if not checkpoints:
             return 0
         slot = min(n // CHECKPOINT_EVERY, len(checkpoints) - 1)
         while slot and checkpoints[slot] is None:
             slot -= 1
         return slot
-
-
-def _hashable(obj: object) -> bool:
-    try:
-        hash(obj)
-    except TypeError:
-        return False
-    return True

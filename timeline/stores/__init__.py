@@ -18,11 +18,25 @@ condition variable) and polls otherwise (SQLite).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple, Protocol, runtime_checkable
+import sys
+from array import array
+from typing import Final, NamedTuple, Protocol, runtime_checkable
 
 from timeline.records import GENESIS, StoredRecord
 
-__all__ = ["Build", "Head", "IndexRow", "IndexTuple", "Indexed", "MakeIndex", "SnapshotRow", "Store", "Waits"]
+__all__ = [
+    "Build",
+    "Head",
+    "RETRACTED",
+    "IndexRow",
+    "Indexed",
+    "MakeIndex",
+    "SnapshotRow",
+    "Store",
+    "Waits",
+    "pack_index",
+    "unpack_index",
+]
 
 
 class Head(NamedTuple):
@@ -75,21 +89,45 @@ class Waits(Protocol):
 class IndexRow(NamedTuple):
     """What the as-of machinery needs of one record, without decoding its event.
 
-    Derived data, written at append beside the record: a reader that decodes the record checks
-    it, and `Timeline.verify` recomputes it for every record.
+    Derived data, written at append beside the record (packed by `pack_index`): a reader that
+    decodes the record checks it, and `Timeline.verify` recomputes it for every record.
     """
 
     position: int
     recorded_us: int
     """`recorded_at` in microseconds since the epoch (sortable)."""
-    lo: int | None
+    lo: int
     """Valid time: `occurred.earliest` in microseconds (of the replacement, for a correction;
-    None for a retraction)."""
-    hi: int | None
-    """Valid time: `occurred.latest` in microseconds (None for a retraction)."""
+    `RETRACTED` for a retraction)."""
+    hi: int
+    """Valid time: `occurred.latest` in microseconds (`RETRACTED` for a retraction)."""
     origin: int
     """The position of the event this record is about: its own for an event, the target's for
     a correction or retraction."""
+
+
+RETRACTED: Final = -(1 << 63)
+"""`IndexRow.lo` and `hi` of a retraction (it has no valid time)."""
+
+
+def pack_index(rows: Sequence[IndexRow]) -> bytes:
+    """Index rows of consecutive positions as stored: per row four little-endian signed 64-bit
+    integers (recorded_us, lo, hi, origin); the position is the block's first plus the offset."""
+    values = array("q")
+    for row in rows:
+        values.extend((row.recorded_us, row.lo, row.hi, row.origin))
+    if sys.byteorder == "big":  # pragma: no cover - the stored form is little-endian
+        values.byteswap()
+    return values.tobytes()
+
+
+def unpack_index(data: bytes) -> array[int]:
+    """The integers `pack_index` packed (four per row)."""
+    values = array("q")
+    values.frombytes(data)
+    if sys.byteorder == "big":  # pragma: no cover
+        values.byteswap()
+    return values
 
 
 class SnapshotRow(NamedTuple):
@@ -109,11 +147,8 @@ class SnapshotRow(NamedTuple):
     """The state, as the projection's ``dump_state`` JSON."""
 
 
-IndexTuple = tuple[int, int, int | None, int | None, int]
-"""An `IndexRow` as a plain tuple (what `Indexed.read_index` yields: cheaper by the million)."""
-
-MakeIndex = Callable[[Sequence[StoredRecord]], Sequence[IndexRow]]
-"""Given the rows `Build` returned, return their index rows (same positions, same order)."""
+MakeIndex = Callable[[Sequence[StoredRecord]], bytes]
+"""Given the rows `Build` returned, return their index block (`pack_index`)."""
 
 
 @runtime_checkable
@@ -126,15 +161,16 @@ class Indexed(Store, Protocol):
         """`Store.append`, writing the index rows of the new records in the same transaction."""
         ...
 
-    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
-        """Index rows (plain tuples in `IndexRow`'s order) with position > `after`, in log
-        order; possibly fewer than the records, in a log written before the index existed (the
-        reader derives the rest)."""
+    def read_index(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Index blocks (first position, `pack_index` data) of the records after position
+        `after`, in log order; the first block may start at or before `after`. Possibly fewer
+        than the records, in a log written before the index existed (the reader derives the
+        rest)."""
         ...
 
-    def add_index(self, rows: Sequence[IndexRow]) -> bool:
-        """Store index rows derived by a reader (they continue the stored ones); return False
-        when the store is read-only."""
+    def add_index(self, first: int, data: bytes) -> bool:
+        """Store an index block derived by a reader (it continues the stored ones); return
+        False when the store is read-only."""
         ...
 
     def read_page(self, after: int, limit: int) -> list[StoredRecord]:

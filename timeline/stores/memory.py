@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError
 from timeline.records import StoredRecord
-from timeline.stores import Build, Head, IndexRow, IndexTuple, MakeIndex, SnapshotRow
+from timeline.stores import Build, Head, MakeIndex, SnapshotRow
 
 __all__ = ["MemoryStore"]
 
@@ -18,7 +18,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._rows: list[StoredRecord] = []
         self._ids: dict[str, int] = {}
-        self._index: list[IndexTuple] = []
+        self._index: list[tuple[int, bytes]] = []
+        self._indexed = 0
         self._snapshots: dict[tuple[str, int, int], SnapshotRow] = {}
         self._lock = threading.Condition()
 
@@ -60,22 +61,23 @@ class MemoryStore:
                 if id_ in self._ids or id_ in seen:
                     raise DuplicateEventId(id_)
                 seen.add(id_)
-            made = list(index(rows)) if index is not None else []
+            made = index(rows) if index is not None and rows else None
             self._rows.extend(rows)
             self._ids.update((row.id, row.position) for row in rows)
-            if len(self._index) == head.position:
-                self._index.extend(tuple(row) for row in made)  # type: ignore[misc]
+            if made is not None and self._indexed == head.position:
+                self._index.append((head.position + 1, made))
+                self._indexed += len(rows)
             self._lock.notify_all()
             return rows
 
-    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
-        return iter(self._index[max(after, 0) :])
+    def read_index(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        return iter([block for block in self._index if block[0] + len(block[1]) // 32 > after + 1])
 
-    def add_index(self, rows: Sequence[IndexRow]) -> bool:
+    def add_index(self, first: int, data: bytes) -> bool:
         with self._lock:
-            for row in rows:
-                if row.position == len(self._index) + 1:
-                    self._index.append(tuple(row))  # type: ignore[arg-type]
+            if first == self._indexed + 1:
+                self._index.append((first, data))
+                self._indexed += len(data) // 32
         return True
 
     def read_page(self, after: int, limit: int) -> list[StoredRecord]:

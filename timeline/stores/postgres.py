@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError, StoreError
 from timeline.records import StoredRecord
-from timeline.stores import Build, Head, IndexRow, IndexTuple, MakeIndex, SnapshotRow
+from timeline.stores import Build, Head, MakeIndex, SnapshotRow
 
 __all__ = ["PostgresStore", "split_url"]
 
@@ -89,18 +89,13 @@ END $$;
 DROP TRIGGER IF EXISTS records_insert_at_head ON {schema}.records;
 CREATE TRIGGER records_insert_at_head BEFORE INSERT ON {schema}.records
     FOR EACH ROW EXECUTE FUNCTION {schema}.insert_at_head();
--- version 3: the bitemporal index (derived data written in the append's transaction, indexed
--- so that the server can answer valid-time and knowledge-time ranges) and the snapshot cache
+-- version 3: the bitemporal index (derived data written in the append's transaction, one
+-- packed block per batch) and the snapshot cache
 CREATE TABLE IF NOT EXISTS {schema}.record_index (
-    position    BIGINT PRIMARY KEY,
-    recorded_us BIGINT NOT NULL,
-    lo          BIGINT,
-    hi          BIGINT,
-    origin      BIGINT NOT NULL
+    first BIGINT  PRIMARY KEY,
+    count INTEGER NOT NULL,
+    data  BYTEA   NOT NULL
 );
-CREATE INDEX IF NOT EXISTS record_index_valid ON {schema}.record_index (lo, hi, origin);
-CREATE INDEX IF NOT EXISTS record_index_recorded ON {schema}.record_index (recorded_us);
-CREATE INDEX IF NOT EXISTS record_index_origin ON {schema}.record_index (origin);
 CREATE TABLE IF NOT EXISTS {schema}.snapshots (
     projection TEXT    NOT NULL,
     version    INTEGER NOT NULL,
@@ -119,10 +114,8 @@ INSERT INTO {schema}.timeline_schema (version)
 
 def _insert_index(schema: str) -> str:
     return (
-        f"INSERT INTO {schema}.record_index (position, recorded_us, lo, hi, origin) "
-        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (position) DO UPDATE SET "
-        "recorded_us = EXCLUDED.recorded_us, lo = EXCLUDED.lo, hi = EXCLUDED.hi, "
-        "origin = EXCLUDED.origin"
+        f"INSERT INTO {schema}.record_index (first, count, data) VALUES (%s, %s, %s) "
+        "ON CONFLICT (first) DO UPDATE SET count = EXCLUDED.count, data = EXCLUDED.data"
     )
 
 
@@ -214,8 +207,10 @@ class PostgresStore:
                         "VALUES (%s, %s, %s, %s, %s, %s, %s)",
                         rows,
                     )
-                    if index is not None:
-                        cursor.executemany(_insert_index(self.schema), index(rows))
+                    if index is not None and rows:
+                        cursor.execute(
+                            _insert_index(self.schema), (rows[0].position, len(rows), index(rows))
+                        )
                 if rows:
                     self._db.execute(
                         "SELECT pg_notify(%s, %s)", (self._channel, str(rows[-1].position))
@@ -237,20 +232,21 @@ class PostgresStore:
         return rows
 
     # --- the index and the snapshots (`timeline.stores.Indexed`) -------------------------
-    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
+    def read_index(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
         while True:  # in pages, so that memory stays bounded however long the log
             rows = self._db.execute(
-                f"SELECT position, recorded_us, lo, hi, origin FROM {self.schema}.record_index "
-                "WHERE position > %s ORDER BY position LIMIT 50000",
-                (after,),
+                f"SELECT first, count, data FROM {self.schema}.record_index "
+                "WHERE first + count > %s ORDER BY first LIMIT 1000",
+                (after + 1,),
             ).fetchall()
-            yield from rows
-            if len(rows) < 50000:
+            for first, _count, data in rows:
+                yield first, bytes(data)
+            if len(rows) < 1000:
                 return
-            after = rows[-1][0]
+            after = rows[-1][0] + rows[-1][1] - 1
 
-    def add_index(self, rows: Sequence[IndexRow]) -> bool:
-        return self._write(_insert_index(self.schema), rows)
+    def add_index(self, first: int, data: bytes) -> bool:
+        return self._write(_insert_index(self.schema), [(first, len(data) // 32, data)])
 
     def read_page(self, after: int, limit: int) -> list[StoredRecord]:
         return list(

@@ -18,7 +18,7 @@ from typing import Final, Literal
 
 from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError, StoreError
 from timeline.records import StoredRecord
-from timeline.stores import Build, Head, IndexRow, IndexTuple, MakeIndex, SnapshotRow
+from timeline.stores import Build, Head, MakeIndex, SnapshotRow
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -73,11 +73,9 @@ _SCHEMA_2: Final = (
 # rows the log lacks (see `Timeline`).
 _SCHEMA_3: Final = """
 CREATE TABLE IF NOT EXISTS record_index (
-    position    INTEGER PRIMARY KEY,
-    recorded_us INTEGER NOT NULL,
-    lo          INTEGER,
-    hi          INTEGER,
-    origin      INTEGER NOT NULL
+    first INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
+    data  BLOB    NOT NULL
 );
 CREATE TABLE IF NOT EXISTS snapshots (
     projection TEXT    NOT NULL,
@@ -90,10 +88,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
 );
 INSERT INTO timeline_schema (version) VALUES (3);
 """
-_INSERT_INDEX: Final = (
-    "INSERT OR REPLACE INTO record_index (position, recorded_us, lo, hi, origin) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
+_INSERT_INDEX: Final = "INSERT OR REPLACE INTO record_index (first, count, data) VALUES (?, ?, ?)"
 
 _INSERT: Final = (
     "INSERT INTO records (position, recorded_at, type, version, id, data, hash) "
@@ -273,8 +268,8 @@ class SQLiteStore:
                     "rows to append do not follow the head", position=rows[0].position
                 )
             db.executemany(_INSERT, rows)
-            if index is not None and self._indexed():
-                db.executemany(_INSERT_INDEX, index(rows))
+            if index is not None and rows and self._indexed():
+                db.execute(_INSERT_INDEX, (rows[0].position, len(rows), index(rows)))
             db.execute("COMMIT")
         except BaseException as exc:
             if db.in_transaction:
@@ -297,23 +292,21 @@ class SQLiteStore:
             )
         return self._has_index
 
-    def read_index(self, after: int = 0) -> Iterator[IndexTuple]:
+    def read_index(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
         if not self._indexed():
             return
         try:
             cursor = self._db.execute(
-                "SELECT position, recorded_us, lo, hi, origin FROM record_index "
-                "WHERE position > ? ORDER BY position",
-                (after,),
+                "SELECT first, data FROM record_index WHERE first + count > ? ORDER BY first",
+                (after + 1,),
             )
-            cursor.arraysize = 8192
-            while batch := cursor.fetchmany():
+            while batch := cursor.fetchmany(1024):
                 yield from batch
         except sqlite3.Error as exc:
             raise _store_error(exc, self.path) from None
 
-    def add_index(self, rows: Sequence[IndexRow]) -> bool:
-        return self._write(_INSERT_INDEX, rows)
+    def add_index(self, first: int, data: bytes) -> bool:
+        return self._write(_INSERT_INDEX, [(first, len(data) // 32, data)])
 
     def read_page(self, after: int, limit: int) -> list[StoredRecord]:
         try:
