@@ -66,10 +66,10 @@ class Columns:
         after = len(self)
         recorded, lo, hi, origin = array("q"), array("q"), array("q"), array("q")
         for first, data in blocks:
-            values = unpack_index(data)
             have = after + len(recorded)
             if len(data) % 32 or first > have + 1:
                 raise IntegrityError("the index has a gap or a damaged block", position=have + 1)
+            values = unpack_index(data)
             skip = (have + 1 - first) * 4
             values = values[skip:]
             recorded.extend(values[0::4])
@@ -90,7 +90,9 @@ class Columns:
         self.hi.extend(hi)
         self.origin.extend(origin)
         positions = range(after + 1, upto + 1)
-        for at, about in compress(zip(positions, origin), map(int.__ne__, origin, positions)):
+        for at, about in compress(
+            zip(positions, origin, strict=True), map(int.__ne__, origin, positions)
+        ):
             self.meta.setdefault(about, []).append(at)
 
     def _check(
@@ -100,10 +102,10 @@ class Columns:
         previous = array("q", [last])
         previous.extend(recorded[:-1])
         if any(map(int.__gt__, previous, recorded)):
-            bad = next(i for i, (a, b) in enumerate(zip(previous, recorded)) if a > b)
+            bad = next(i for i, (a, b) in enumerate(zip(previous, recorded, strict=True)) if a > b)
             raise IntegrityError("recorded_at goes backwards (index)", position=after + 1 + bad)
         positions = range(after + 1, after + 1 + len(origin))
-        for at, about, low, high in zip(positions, origin, lo, hi):
+        for at, about, low, high in zip(positions, origin, lo, hi, strict=True):
             if about > at or about < 1 or (about == at and low == RETRACTED) or low > high:
                 raise IntegrityError(
                     f"the index row is impossible (origin {about}, valid time {low}..{high})",
@@ -259,7 +261,7 @@ class View:
         touched = set(columns.origin[upto : latest.size])
         tail = [
             (lo, hi, o)
-            for lo, hi, o in zip(latest.lo[cut:], latest.hi[cut:], latest.origin[cut:])
+            for lo, hi, o in zip(latest.lo[cut:], latest.hi[cut:], latest.origin[cut:], strict=True)
             if o not in touched
         ]
         version = {o: s for o, s in latest.version.items() if o <= upto and o not in touched}

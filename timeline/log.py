@@ -19,8 +19,8 @@ import warnings
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from itertools import islice
 from importlib.metadata import entry_points
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Generic, TypeVar, overload
@@ -28,8 +28,8 @@ from typing import Any, Final, Generic, TypeVar, overload
 import attrs
 import pendulum
 
-from timeline import _html, _jsonl, extensions, publish
-from timeline._index import CHECKPOINT_EVERY, Columns, Key, View
+from timeline import _html, _index, _jsonl, extensions, publish
+from timeline._index import Columns, Key, View
 from timeline.codec import canonical_json, decode_trusted, stored_form
 from timeline.errors import (
     ConcurrencyError,
@@ -121,7 +121,7 @@ class Timeline(Generic[S]):
         self, store: Store, *, projection: Projection[S], clock: Clock | None = None
     ) -> None:
         self._store = store
-        self._index: Indexed = store if isinstance(store, Indexed) else _Unindexed(store)
+        self._reader: Indexed = store if isinstance(store, Indexed) else _Unindexed(store)
         self._projection = projection
         self._clock = clock or _utc_now
         self._columns = Columns()
@@ -142,7 +142,7 @@ class Timeline(Generic[S]):
         last looked; derive (and store, where it can) those the store lacks."""
         with self._lock:
             known = len(self._columns)
-            head = self._index.head()
+            head = self._reader.head()
             if head.position == known and head.hash == self._head.hash:
                 return
             if head.position < known or (head.position == known and known):
@@ -151,7 +151,7 @@ class Timeline(Generic[S]):
                     f"{head.hash[:12]}…, after position {known} with hash {self._head.hash[:12]}…",
                     position=head.position,
                 )
-            blocks = list(self._index.read_index(after=known))
+            blocks = list(self._reader.read_index(after=known))
             have = known
             for first, data in blocks:
                 if first > have + 1:
@@ -159,7 +159,7 @@ class Timeline(Generic[S]):
                 have = max(have, first - 1 + len(data) // 32)
             if have < head.position:  # a log written before the index: derive the rest
                 derived = pack_index(self._derive_index(have, head.position))
-                self._index.add_index(have + 1, derived)
+                self._reader.add_index(have + 1, derived)
                 blocks.append((have + 1, derived))
             self._columns.extend(blocks, head.position)
             self._head = head
@@ -170,9 +170,9 @@ class Timeline(Generic[S]):
         before the index, or a store without one)."""
         rows: list[IndexRow] = []
         ids: dict[str, int] = {}
-        previous = self._index.read_rows([after]) if after else []
+        previous = self._reader.read_rows([after]) if after else []
         stream = checked_rows(
-            islice(self._index.read(after=after), upto - after),
+            islice(self._reader.read(after=after), upto - after),
             after=after,
             previous_hash=previous[0].hash if previous else GENESIS,
             last_recorded=previous[0].recorded_at if previous else "",
@@ -188,7 +188,7 @@ class Timeline(Generic[S]):
                     )
                 )
                 continue
-            origin = ids.get(ev.target) or self._index.positions_of([ev.target]).get(ev.target)
+            origin = ids.get(ev.target) or self._reader.positions_of([ev.target]).get(ev.target)
             if origin is None or origin >= row.position:
                 raise IntegrityError(
                     f"{type(ev).__name__} {ev.id!r} targets {ev.target!r}, which no earlier "
@@ -235,7 +235,7 @@ class Timeline(Generic[S]):
         if not wanted:
             return
         need = sorted({p - 1 for p in wanted if p > 1} | set(wanted))
-        rows = {row.position: row for row in self._index.read_rows(need)}
+        rows = {row.position: row for row in self._reader.read_rows(need)}
         columns = self._columns
         targets: dict[str, int] = {}
         loaded: list[tuple[Record, Event | None]] = []
@@ -271,7 +271,7 @@ class Timeline(Generic[S]):
                     raise _edited(position, "lo/hi")
                 loaded.append((record, None))
         if targets:
-            found = self._index.positions_of(list(targets))
+            found = self._reader.positions_of(list(targets))
             for target, origin in targets.items():
                 if found.get(target) != origin:
                     bad = next(
@@ -419,7 +419,7 @@ class Timeline(Generic[S]):
                 made[:] = [pack_index(_index_rows(rows, events, known))]
                 return made[0]
 
-            rows = self._index.append_indexed(build, expected_position, index)
+            rows = self._reader.append_indexed(build, expected_position, index)
             if rows[0].position == len(self._columns) + 1:
                 block = made[0] if made else index(rows)
                 self._columns.extend([(rows[0].position, block)], rows[-1].position)
@@ -488,7 +488,7 @@ class Timeline(Generic[S]):
         batch_events: Sequence[Event | MetaEvent] = events  # type: ignore[assignment]
         asked = {ev.id for ev in batch_events}
         asked.update(ev.target for ev in batch_events if isinstance(ev, MetaEvent))
-        known = self._index.positions_of(sorted(asked))
+        known = self._reader.positions_of(sorted(asked))
         known = {k: v for k, v in known.items() if v <= len(self._columns)}
         origins = self._columns.origin
         batch: dict[str, Event | MetaEvent] = {}
@@ -525,9 +525,9 @@ class Timeline(Generic[S]):
     def _stream(self, after: int, upto: int) -> Iterator[Record]:
         if upto <= after:
             return
-        previous = self._index.read_rows([after]) if after else []
+        previous = self._reader.read_rows([after]) if after else []
         rows = checked_rows(
-            islice(self._index.read(after=after), upto - after),
+            islice(self._reader.read(after=after), upto - after),
             after=after,
             previous_hash=previous[0].hash if previous else GENESIS,
             last_recorded=previous[0].recorded_at if previous else "",
@@ -542,7 +542,7 @@ class Timeline(Generic[S]):
         return self._record_at(position)
 
     def _position_of(self, event_id: str) -> int:
-        position = self._index.positions_of([event_id]).get(event_id)
+        position = self._reader.positions_of([event_id]).get(event_id)
         if position is None or position > len(self._columns):
             raise KeyError(event_id)
         return position
@@ -692,7 +692,7 @@ class Timeline(Generic[S]):
         if self._placed.get((name, version)) == size:
             return
         self._placed[name, version] = size
-        rows = [r for r in self._index.read_snapshots(name) if r.version == version]
+        rows = [r for r in self._reader.read_snapshots(name) if r.version == version]
         if not rows:
             return
         view = self._latest
@@ -705,19 +705,19 @@ class Timeline(Generic[S]):
                 least[row.head] = self._columns.least_touched(row.head, size)
             if key >= least[row.head]:
                 continue  # a later record touched what this snapshot folded
-            if view.known_slot(projection, row.count) * CHECKPOINT_EVERY >= row.count:
+            if view.known_slot(projection, row.entries) * _index.CHECKPOINT_EVERY >= row.entries:
                 return  # already known here
             try:
                 state = projection.load_state(json.loads(row.state))
             except Exception as exc:  # noqa: BLE001 - a cache that cannot be read is skipped
                 warnings.warn(
-                    f"snapshot {name} v{version} at {row.count} cannot be read ({exc!r}); "
+                    f"snapshot {name} v{version} at {row.entries} cannot be read ({exc!r}); "
                     "folding instead",
                     RuntimeWarning,
                     stacklevel=3,
                 )
                 continue
-            view.place(projection, row.count, state)
+            view.place(projection, row.entries, state)
             return
 
     def save_snapshots(
@@ -742,9 +742,9 @@ class Timeline(Generic[S]):
                 f"{type(proj).__name__} cannot be snapshotted: give it snapshot_name, "
                 "snapshot_version, dump_state and load_state (timeline.projection.Snapshots)"
             )
-        if every < CHECKPOINT_EVERY or every % CHECKPOINT_EVERY:
+        if every < _index.CHECKPOINT_EVERY or every % _index.CHECKPOINT_EVERY:
             raise ValueError(
-                f"every must be a positive multiple of {CHECKPOINT_EVERY}, not {every}"
+                f"every must be a positive multiple of {_index.CHECKPOINT_EVERY}, not {every}"
             )
         self._sync()
         view = self._latest
@@ -768,8 +768,8 @@ class Timeline(Generic[S]):
                     )
                 )
                 bar.advance()
-        self._index.drop_snapshots(proj.snapshot_name)
-        return len(rows) if self._index.write_snapshots(rows) else 0
+        self._reader.drop_snapshots(proj.snapshot_name)
+        return len(rows) if self._reader.write_snapshots(rows) else 0
 
     def drop_snapshots(self, projection: Projection[Any] | str | None = None) -> int:
         """Delete the stored snapshots of one projection (or its ``snapshot_name``), or of all;
@@ -782,7 +782,7 @@ class Timeline(Generic[S]):
         if projection is not None and name is None:
             raise TypeError(f"{type(projection).__name__} has no snapshot_name")
         self._placed.clear()
-        return self._index.drop_snapshots(name)
+        return self._reader.drop_snapshots(name)
 
     # --- export, verify, close ------------------------------------------------------------
     def export_jsonl(
@@ -821,7 +821,7 @@ class Timeline(Generic[S]):
         head = verify_store(self._store, head_hash=head_hash)
         self._sync()
         stored = Columns()
-        stored.extend(list(self._index.read_index()), len(self._columns))
+        stored.extend(list(self._reader.read_index()), len(self._columns))
         derived = self._derive_index(0, len(self._columns))
         for held in (self._columns, stored):
             for row in derived:
@@ -974,8 +974,8 @@ def _snapshot_key(text: str) -> Key | None:
 
 def _usable(row: SnapshotRow, key: Key | None, view: View, size: int) -> bool:
     """Whether a stored snapshot row is well formed and fits the current view's order."""
-    count = row.count
-    if key is None or not (0 < count <= len(view)) or count % CHECKPOINT_EVERY:
+    count = row.entries
+    if key is None or not (0 < count <= len(view)) or count % _index.CHECKPOINT_EVERY:
         return False
     if not 0 < row.head <= size:
         return False

@@ -862,10 +862,33 @@ class KielState:
 
 
 class KielProjection(Reducer[KielState]):
-    """Folds `AidAllocated`, `AidCommitted` and `AidDisbursed` into a `KielState`."""
+    """Folds `AidAllocated`, `AidCommitted` and `AidDisbursed` into a `KielState`.
+
+    Its state is bounded (one sum per donor, aid type and measure), so its snapshots are small:
+    `Timeline.save_snapshots` stores them, and a fresh process answers from the nearest one.
+    """
+
+    snapshot_name = "timeline.sources.kiel.KielProjection"
+    snapshot_version = 1
 
     def initial(self) -> KielState:
         return KielState()
+
+    def dump_state(self, state: KielState) -> list[list[str]]:
+        """The sums as ``[donor, aid type, measure, EUR]`` rows (amounts as exact text)."""
+        return [
+            [donor, channel.value, measure, str(amount)]
+            for (donor, channel, measure), amount in sorted(state.sums.items())
+        ]
+
+    def load_state(self, data: Any) -> KielState:
+        """The state `dump_state` wrote."""
+        sums: dict[Key, Decimal] = {}
+        for donor, channel, measure, amount in data:
+            if measure not in _MEASURES:
+                raise ValueError(f"unknown measure {measure!r}")
+            sums[str(donor), Channel(channel), measure] = Decimal(amount)
+        return KielState(sums)
 
     @on(AidAllocated, AidCommitted, AidDisbursed)
     def _add(self, state: KielState, ev: KielActivity) -> KielState:

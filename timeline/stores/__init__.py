@@ -17,17 +17,17 @@ condition variable) and polls otherwise (SQLite).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
 import sys
 from array import array
+from collections.abc import Callable, Iterator, Sequence
 from typing import Final, NamedTuple, Protocol, runtime_checkable
 
 from timeline.records import GENESIS, StoredRecord
 
 __all__ = [
+    "RETRACTED",
     "Build",
     "Head",
-    "RETRACTED",
     "IndexRow",
     "Indexed",
     "MakeIndex",
@@ -137,12 +137,13 @@ class SnapshotRow(NamedTuple):
     """The projection's stable ``snapshot_name``."""
     version: int
     """The projection's ``snapshot_version`` when the state was written."""
-    count: int
-    """The state is the fold of the first `count` effective events in valid-time order..."""
+    entries: int
+    """The state is the fold of the first `entries` effective events in valid-time order..."""
     head: int
     """... of the log as it stood at this position."""
     key: str
-    """The valid-time key of the next event in that order (decimal text), or ``""`` for none."""
+    """The valid-time key of the last of those events: ``"earliest,latest,origin"`` (integers),
+    so that a reader can tell whether the log still orders them the same way."""
     state: str
     """The state, as the projection's ``dump_state`` JSON."""
 

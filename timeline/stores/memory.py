@@ -94,12 +94,12 @@ class MemoryStore:
 
     def read_snapshots(self, projection: str) -> list[SnapshotRow]:
         rows = [row for key, row in self._snapshots.items() if key[0] == projection]
-        return sorted(rows, key=lambda row: (row.count, row.version))
+        return sorted(rows, key=lambda row: (row.entries, row.version))
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
         with self._lock:
             for row in rows:
-                self._snapshots[row.projection, row.version, row.count] = row
+                self._snapshots[row.projection, row.version, row.entries] = row
         return True
 
     def drop_snapshots(self, projection: str | None = None) -> int:

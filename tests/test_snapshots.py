@@ -1,0 +1,382 @@
+"""Persisted snapshots and the lazy, index-driven read path answer exactly as a full refold.
+
+The cross-process test sends each example's queries to a worker process that opens the log
+afresh (its own connection, its own memory), so a snapshot answers there only from what was
+stored: the answers must equal the plain reference fold of `test_properties`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import timeline
+from timeline import Event, IntegrityError
+from timeline.testing import FrozenClock
+from tests.test_properties import (
+    START,
+    Mark,
+    logs,
+    marks,
+    query_times,
+    reference,
+    small_checkpoints,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = os.environ.get("TIMELINE_TEST_POSTGRES")
+
+
+class SnapTrace(timeline.Reducer[tuple[str, ...]]):
+    """Order-sensitive (the labels in fold order), and snapshottable."""
+
+    snapshot_name = "tests.SnapTrace"
+    snapshot_version = 1
+    applied = 0
+
+    def initial(self) -> tuple[str, ...]:
+        return ()
+
+    def apply(self, state: tuple[str, ...], event: Event) -> tuple[str, ...]:
+        type(self).applied += 1
+        return (*state, f"{event.id}:{getattr(event, 'label', type(event).__name__)}")
+
+    def dump_state(self, state: tuple[str, ...]) -> list[str]:
+        return list(state)
+
+    def load_state(self, data: Any) -> tuple[str, ...]:
+        return tuple(data)
+
+
+class SnapTraceV2(SnapTrace):
+    """The same name, a new version whose `apply` differs: v1 snapshots must not be used."""
+
+    snapshot_version = 2
+
+    def apply(self, state: tuple[str, ...], event: Event) -> tuple[str, ...]:
+        return (*state, f"v2:{event.id}")
+
+
+WORKER = """
+import json, sys
+sys.path.insert(0, {root!r})
+import timeline
+from timeline import _index
+from tests.test_snapshots import SnapTrace
+_index.CHECKPOINT_EVERY = 2
+for line in sys.stdin:
+    ask = json.loads(line)
+    tl = timeline.open(ask["url"], projection=SnapTrace()) if "schema" not in ask else \\
+        timeline.open(ask["url"], schema=ask["schema"], projection=SnapTrace())
+    answers = []
+    for at, known, certain in ask["queries"]:
+        SnapTrace.applied = 0
+        state = tl.state_at(at, known_at=known, certain=certain)
+        answers.append([list(state), SnapTrace.applied])
+    tl.close()
+    print(json.dumps(answers), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", WORKER.format(root=str(ROOT))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    yield process
+    assert process.stdin is not None
+    process.stdin.close()
+    process.wait(timeout=30)
+    assert process.stdout is not None
+    process.stdout.close()
+
+
+def _ask(worker: subprocess.Popen[str], request: dict[str, Any]) -> list[Any]:
+    assert worker.stdin is not None and worker.stdout is not None
+    worker.stdin.write(json.dumps(request) + "\n")
+    worker.stdin.flush()
+    answer: list[Any] = json.loads(worker.stdout.readline())
+    return answer
+
+
+def _run(
+    where: dict[str, Any],
+    open_log: Any,
+    batches: list[list[tuple[dt.datetime, Any]]],
+    saves: list[int],
+    data: st.DataObject,
+    worker: subprocess.Popen[str],
+) -> None:
+    tl = open_log()
+    flat: list[tuple[dt.datetime, Any]] = []
+    for batch, save in zip(batches, saves, strict=False):
+        tl.append(*(ev for _, ev in batch), recorded_at=batch[0][0])
+        flat.extend(batch)
+        if save:  # snapshots of this moment; later batches may touch what they folded
+            tl.save_snapshots(every=2 * save, progress=False)
+    tl.close()
+    queries = [
+        (
+            data.draw(query_times).isoformat(),
+            data.draw(st.none() | query_times.map(dt.datetime.isoformat)),
+            data.draw(st.booleans()),
+        )
+        for _ in range(4)
+    ]
+    queries.append((START.replace(year=2030).isoformat(), None, False))  # everything
+    answers = _ask(worker, {**where, "queries": queries})
+    for (at, known, certain), (state, _applied) in zip(queries, answers, strict=True):
+        expected = reference(
+            flat,
+            SnapTrace(),
+            dt.datetime.fromisoformat(at),
+            None if known is None else dt.datetime.fromisoformat(known),
+            certain,
+        )
+        assert tuple(state) == expected, (at, known, certain)
+
+
+saves = st.lists(st.sampled_from([0, 0, 1, 2, 4]), min_size=6, max_size=6)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(logs(marks), saves, st.data())
+def test_snapshot_answers_equal_the_full_fold_across_processes_sqlite(
+    worker: subprocess.Popen[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    batches: Any,
+    saves: list[int],
+    data: st.DataObject,
+) -> None:
+    path = tmp_path_factory.mktemp("snap") / "log.db"
+    with small_checkpoints(2, 3):
+        _run(
+            {"url": str(path)},
+            lambda: timeline.open(path, projection=SnapTrace(), clock=FrozenClock(START)),
+            batches,
+            saves,
+            data,
+            worker,
+        )
+
+
+@pytest.mark.skipif(not POSTGRES, reason="set TIMELINE_TEST_POSTGRES to a PostgreSQL URL")
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(logs(marks), saves, st.data())
+def test_snapshot_answers_equal_the_full_fold_across_processes_postgres(
+    worker: subprocess.Popen[str], batches: Any, saves: list[int], data: st.DataObject
+) -> None:
+    assert POSTGRES is not None
+    schema = f"snap_{uuid.uuid4().hex[:12]}"
+    try:
+        with small_checkpoints(2, 3):
+            _run(
+                {"url": POSTGRES, "schema": schema},
+                lambda: timeline.open(
+                    POSTGRES, schema=schema, projection=SnapTrace(), clock=FrozenClock(START)
+                ),
+                batches,
+                saves,
+                data,
+                worker,
+            )
+    finally:
+        import psycopg
+
+        with psycopg.connect(POSTGRES, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def _marks(n: int, *, start: int = 0) -> list[Mark]:
+    return [
+        Mark(id=f"m{i}", occurred=(START + dt.timedelta(days=i)).date().isoformat(), label="a")
+        for i in range(start, start + n)
+    ]
+
+
+def test_a_fresh_process_starts_from_the_nearest_snapshot(
+    worker: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "log.db"
+    with small_checkpoints(2, 3):
+        tl = timeline.open(path, projection=SnapTrace())
+        tl.append(*_marks(300))
+        assert tl.save_snapshots(every=64, progress=False) == 4  # after 64, 128, 192, 256
+        tl.close()
+    end = (START + dt.timedelta(days=400)).isoformat()
+    [(state, applied)] = _ask(worker, {"url": str(path), "queries": [(end, None, False)]})
+    assert len(state) == 300
+    assert applied == 300 - 256  # the tail after the last snapshot, not the whole log
+
+
+def test_late_news_invalidates_the_snapshots_after_it_in_a_fresh_process(
+    worker: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "log.db"
+    with small_checkpoints(2, 3):
+        tl = timeline.open(path, projection=SnapTrace())
+        tl.append(*_marks(300))
+        tl.save_snapshots(every=64, progress=False)
+        # news about day 100: every snapshot from the one after 100 events is stale
+        tl.append(Mark(id="late", occurred=(START + dt.timedelta(days=100)).isoformat(), label="b"))
+        tl.close()
+    end = (START + dt.timedelta(days=400)).isoformat()
+    [(state, applied)] = _ask(worker, {"url": str(path), "queries": [(end, None, False)]})
+    assert len(state) == 301 and "late:b" in state
+    # an instant at midnight sorts before the day it starts (same earliest, earlier latest)
+    assert state.index("late:b") == 100
+    assert applied == 301 - 64  # from the snapshot after 64 events, the last one still valid
+
+
+def test_a_new_projection_version_never_uses_old_snapshots(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    tl = timeline.open(path, projection=SnapTrace())
+    tl.append(*_marks(100))
+    tl.save_snapshots(every=32, progress=False)
+    tl.close()
+    again = timeline.open(path, projection=SnapTraceV2())
+    state = again.state_at("2030-01-01")
+    assert state == tuple(f"v2:m{i}" for i in range(100))
+
+
+def test_snapshots_are_dropped_at_will_and_answers_stay(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    tl = timeline.open(path, projection=SnapTrace())
+    tl.append(*_marks(100))
+    assert tl.save_snapshots(every=32, progress=False) == 3
+    assert tl.drop_snapshots("tests.SnapTrace") == 3
+    assert tl.drop_snapshots() == 0
+    assert timeline.open(path, projection=SnapTrace()).state_at("2030-01-01") == tuple(
+        f"m{i}:a" for i in range(100)
+    )
+
+
+def test_an_unreadable_snapshot_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    tl = timeline.open(path, projection=SnapTrace())
+    tl.append(*_marks(100))
+    tl.save_snapshots(every=32, progress=False)
+    tl.close()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE snapshots SET state = '{broken' WHERE count = 96")
+    raw.commit()
+    raw.close()
+    with pytest.warns(RuntimeWarning, match="cannot be read"):
+        state = timeline.open(path, projection=SnapTrace()).state_at("2030-01-01")
+    assert state == tuple(f"m{i}:a" for i in range(100))
+
+
+def test_a_projection_without_snapshot_support_is_refused_by_name(tmp_path: Path) -> None:
+    tl = timeline.open(tmp_path / "log.db")
+    with pytest.raises(TypeError, match="cannot be snapshotted"):
+        tl.save_snapshots()
+    with pytest.raises(ValueError, match="multiple of"):
+        tl.save_snapshots(SnapTrace(), every=33)
+
+
+# --- the index: derived data that must not open a hole in tamper evidence ------------------
+def _index_block(path: Path) -> tuple[int, bytes]:
+    raw = sqlite3.connect(path)
+    first, data = raw.execute("SELECT first, data FROM record_index ORDER BY first").fetchone()
+    raw.close()
+    return first, data
+
+
+def _write_block(path: Path, first: int, data: bytes) -> None:
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE record_index SET data = ? WHERE first = ?", (data, first))
+    raw.commit()
+    raw.close()
+
+
+@pytest.mark.parametrize("column", [0, 1, 2, 3])
+def test_an_edited_index_column_is_an_integrity_error_naming_the_position(
+    tmp_path: Path, column: int
+) -> None:
+    from timeline.stores import unpack_index
+
+    path = tmp_path / "log.db"
+    tl = timeline.open(path, projection=SnapTrace())
+    tl.append(*_marks(10))
+    tl.close()
+    first, data = _index_block(path)
+    values = unpack_index(data)
+    row = 4  # position 5
+    if column == 3:
+        values[row * 4 + 3] = 3  # "about position 3": an event turned into a fake correction
+    elif column == 0:
+        values[row * 4] -= 1  # recorded a microsecond before the record before it
+    else:
+        values[row * 4 + column] -= 86_400_000_000  # a day earlier
+    _write_block(path, first, values.tobytes())
+    with pytest.raises(IntegrityError, match="position 5") as info:
+        reopened = timeline.open(path, projection=SnapTrace())
+        reopened.events()  # decoding position 5 checks its index row
+    assert info.value.position == 5
+    with pytest.raises(IntegrityError, match="position 5"):
+        timeline.open(path, projection=SnapTrace()).verify()
+
+
+def test_an_impossible_index_is_refused_at_open(tmp_path: Path) -> None:
+    from timeline.stores import unpack_index
+
+    path = tmp_path / "log.db"
+    tl = timeline.open(path)
+    tl.append(*_marks(10))
+    tl.close()
+    first, data = _index_block(path)
+    values = unpack_index(data)
+    values[2 * 4 + 3] = 9  # position 3 "about" position 9, which comes later
+    _write_block(path, first, values.tobytes())
+    with pytest.raises(IntegrityError, match="position 3"):
+        timeline.open(path)
+    _write_block(path, first, data[:-5])  # a torn block
+    with pytest.raises(IntegrityError, match="damaged block"):
+        timeline.open(path)
+
+
+def test_a_log_without_an_index_gets_one_derived(tmp_path: Path) -> None:
+    """A version-2 file (before the index): a writer stores the derived index; a reader derives
+    it in memory; both answer the same."""
+    path = tmp_path / "log.db"
+    tl = timeline.open(path, projection=SnapTrace())
+    tl.append(*_marks(20))
+    tl.append(timeline.Retraction(target="m3"))
+    expected = tl.state_at("2030-01-01")
+    tl.close()
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TABLE record_index")
+    raw.execute("DROP TABLE snapshots")
+    raw.execute("DROP TRIGGER timeline_schema_no_update")
+    raw.execute("DELETE FROM timeline_schema WHERE version = 3")
+    raw.commit()
+    raw.close()
+    reader = timeline.open(path, projection=SnapTrace(), create=False)  # changes nothing
+    assert reader.state_at("2030-01-01") == expected
+    reader.close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT max(version) FROM timeline_schema").fetchone() == (2,)
+    raw.close()
+    writer = timeline.open(path, projection=SnapTrace())
+    assert writer.state_at("2030-01-01") == expected
+    writer.close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT sum(count) FROM record_index").fetchone() == (21,)
+    raw.close()
+    timeline.open(path).verify()
