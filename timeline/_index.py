@@ -119,13 +119,15 @@ class Columns:
     def least_touched(self, after: int, upto: int) -> Key:
         """A lower bound of the keys that the records in (after, upto] add or remove: below it,
         the views of knowledge `after` and `upto` hold the same entries."""
-        least = TOP_KEY
-        lo, origins, meta = self.lo, self.origin, self.meta
-        for position in range(after + 1, upto + 1):
-            origin = origins[position - 1]
-            if origin == position:
-                least = min(least, self.key(position, position))
-                continue
+        positions = range(after + 1, upto + 1)
+        origins = self.origin[after:upto]
+        events = compress(
+            zip(self.lo[after:upto], self.hi[after:upto], positions, strict=True),
+            map(int.__eq__, origins, positions),
+        )
+        least = min(events, default=TOP_KEY)
+        lo, meta = self.lo, self.meta
+        for origin in compress(origins, map(int.__ne__, origins, positions)):
             for version in (origin, *meta.get(origin, ())):  # every version it ever had
                 if version <= upto and lo[version - 1] != RETRACTED:
                     least = min(least, self.key(version, origin))

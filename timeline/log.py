@@ -8,6 +8,7 @@ by `at` among the records recorded by `k`.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import gc
@@ -16,6 +17,7 @@ import random
 import threading
 import time
 import warnings
+from array import array
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -62,7 +64,9 @@ from timeline.stores import (
     MakeIndex,
     SnapshotRow,
     Store,
+    pack_columns,
     pack_index,
+    unpack_columns,
 )
 from timeline.verify import checked_rows, verify_store
 from timeline.when import TimeLike, _from_us, _query_us, to_when
@@ -73,6 +77,9 @@ S = TypeVar("S")
 T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
 _KNOWN_VIEWS: Final = 16
+_VIEW: Final = "timeline.view"
+_VIEW_FORMAT: Final = 1
+_PRIME_FROM: Final = 20_000  # below this many records, sorting is as quick as loading
 SNAPSHOT_EVERY: Final = 2048
 """Default spacing of persisted snapshots, in events (valid-time order)."""
 
@@ -603,8 +610,10 @@ class Timeline(Generic[S]):
         at_us = _query_us(at)
         n = self._known_prefix(known_at)
         proj = projection or self._projection
-        self._use_snapshots(proj)
-        state = self._view_of(n).state(proj, at_us, certain)
+        self._prime()
+        view = self._view_of(n)
+        self._use_snapshots(proj, view, at_us)
+        state = view.state(proj, at_us, certain)
         label = getattr(state, "with_as_of", None)
         if callable(label):  # a state that can say which time it is for (its HTML heading)
             known = (
@@ -682,43 +691,61 @@ class Timeline(Generic[S]):
         return view
 
     # --- snapshots -------------------------------------------------------------------------
-    def _use_snapshots(self, projection: Projection[Any]) -> None:
-        """Place the persisted snapshots of `projection` that are still valid into the latest
-        view's checkpoints (once per head)."""
+    def _use_snapshots(self, projection: Projection[Any], view: View, at_us: int) -> None:
+        """Before a query, place into the latest view's checkpoints the nearest persisted
+        snapshot of `projection` at or below what the query folds, if it is still valid and
+        nearer than any checkpoint there."""
         if not isinstance(projection, Snapshots):
             return
+        latest = self._latest
+        n = view.count_by(at_us)
+        if view is not latest:  # an older knowledge time borrows the latest view's checkpoints
+            if view._base is None or view._base[0] is not latest:
+                return
+            n = min(n, latest.find(view._base[1]))
+        every = _index.CHECKPOINT_EVERY
+        have = latest.known_slot(projection, n) * every
+        rows = self._valid_snapshots(projection)
+        index = bisect_right([row.entries for row in rows], n) - 1
+        if index < 0 or rows[index].entries <= have:
+            return
+        row = rows[index]
+        try:
+            state = projection.load_state(json.loads(row.state))
+        except Exception as exc:  # noqa: BLE001 - a cache that cannot be read is skipped
+            warnings.warn(
+                f"snapshot {row.projection} v{row.version} after {row.entries} events cannot be "
+                f"read ({exc!r}); folding instead",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            rows.remove(row)
+            return
+        latest.place(projection, row.entries, state)
+
+    def _valid_snapshots(self, projection: Snapshots[Any]) -> list[SnapshotRow]:
+        """The stored snapshots of `projection` (this version) that the current log still
+        orders the same way below them, by `entries` (read once per head)."""
         name, version = projection.snapshot_name, projection.snapshot_version
         size = len(self._columns)
-        if self._placed.get((name, version)) == size:
-            return
-        self._placed[name, version] = size
-        rows = [r for r in self._reader.read_snapshots(name) if r.version == version]
-        if not rows:
-            return
-        view = self._latest
+        cached = self._snapshots.get(f"{name}\0{version}")
+        if cached is not None and self._placed.get((name, version)) == size:
+            return cached
+        latest = self._latest
         least: dict[int, Key] = {}
-        for row in reversed(rows):  # the furthest valid one is all a query needs
+        valid = []
+        for row in self._reader.read_snapshots(name):
             key = _snapshot_key(row.key)
-            if key is None or not _usable(row, key, view, size):
+            if row.version != version or key is None or not _usable(row, key, latest, size):
                 continue
             if row.head not in least:
                 least[row.head] = self._columns.least_touched(row.head, size)
-            if key >= least[row.head]:
-                continue  # a later record touched what this snapshot folded
-            if view.known_slot(projection, row.entries) * _index.CHECKPOINT_EVERY >= row.entries:
-                return  # already known here
-            try:
-                state = projection.load_state(json.loads(row.state))
-            except Exception as exc:  # noqa: BLE001 - a cache that cannot be read is skipped
-                warnings.warn(
-                    f"snapshot {name} v{version} at {row.entries} cannot be read ({exc!r}); "
-                    "folding instead",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-                continue
-            view.place(projection, row.entries, state)
-            return
+            if key < least[row.head]:  # no later record touched what this snapshot folded
+                valid.append(row)
+        valid.sort(key=lambda row: row.entries)
+        self._snapshots[f"{name}\0{version}"] = valid
+        self._placed[name, version] = size
+        return valid
 
     def save_snapshots(
         self,
@@ -769,7 +796,54 @@ class Timeline(Generic[S]):
                 )
                 bar.advance()
         self._reader.drop_snapshots(proj.snapshot_name)
-        return len(rows) if self._reader.write_snapshots(rows) else 0
+        self._reader.drop_snapshots(_VIEW)
+        self._placed.clear()
+        self._snapshots.clear()
+        rows.append(self._view_row())
+        return len(rows) - 1 if self._reader.write_snapshots(rows) else 0
+
+    def _view_row(self) -> SnapshotRow:
+        """The latest view's sorted entries, persisted beside the snapshots: a fresh process
+        loads them instead of sorting the whole log again."""
+        view = self._latest
+        view.sources()  # merged
+        data = b"".join(pack_columns(column) for column in (view.lo, view.hi, view.origin))
+        return SnapshotRow(
+            _VIEW,
+            _VIEW_FORMAT,
+            len(view.origin),
+            view.size,
+            self._head.hash,
+            base64.b64encode(data).decode("ascii"),
+        )
+
+    def _prime(self) -> None:
+        """Before the first query of a long log: start the latest view from its persisted
+        sorted entries, when they are of this log (the hash at their head matches)."""
+        view = self._latest
+        if view.size or len(self._columns) < _PRIME_FROM:
+            return
+        rows = [r for r in self._reader.read_snapshots(_VIEW) if r.version == _VIEW_FORMAT]
+        if not rows:
+            return
+        row = rows[-1]
+        if not 0 < row.head <= len(self._columns):
+            return
+        at_head = self._reader.read_rows([row.head])
+        if not at_head or at_head[0].hash != row.key:
+            return
+        try:
+            data = base64.b64decode(row.state, validate=True)
+        except ValueError:
+            return
+        third = len(data) // 3
+        if len(data) != 3 * third or third != row.entries * 8:
+            return
+        lo, hi, origin = (unpack_columns(data[i * third : (i + 1) * third]) for i in range(3))
+        if not _plausible(lo, hi, origin, self._columns, row.head):
+            return
+        view.load(row.head, lo, hi, origin)
+        view.add(len(self._columns))
 
     def drop_snapshots(self, projection: Projection[Any] | str | None = None) -> int:
         """Delete the stored snapshots of one projection (or its ``snapshot_name``), or of all;
@@ -782,6 +856,7 @@ class Timeline(Generic[S]):
         if projection is not None and name is None:
             raise TypeError(f"{type(projection).__name__} has no snapshot_name")
         self._placed.clear()
+        self._snapshots.clear()
         return self._reader.drop_snapshots(name)
 
     # --- export, verify, close ------------------------------------------------------------
@@ -959,6 +1034,27 @@ def _edited(position: int, column: str) -> IntegrityError:
         "(`timeline verify` checks every row)",
         position=position,
     )
+
+
+def _plausible(
+    lo: array[int], hi: array[int], origin: array[int], columns: Columns, head: int
+) -> bool:
+    """Whether persisted view entries are sorted and agree with the index columns (a cache
+    that does not is ignored, and the view is sorted again)."""
+    if any(map(int.__gt__, lo[:-1], lo[1:])):
+        return False
+    if origin and (max(origin) > head or min(origin) < 1):
+        return False
+    version = {o: columns.version_at(o, head) for o, ps in columns.meta.items() if ps[0] <= head}
+    sources = [version.get(o, o) for o in origin] if version else origin
+    metas = sum(1 for ps in columns.meta.values() for p in ps if p <= head)
+    expected = head - metas - sum(1 for s in version.values() if not s)
+    if len(origin) != expected or 0 in sources or len(set(origin)) != len(origin):
+        return False
+    column_lo, column_hi = columns.lo, columns.hi
+    return lo.tolist() == [column_lo[s - 1] for s in sources] and hi.tolist() == [
+        column_hi[s - 1] for s in sources
+    ]
 
 
 def _snapshot_key(text: str) -> Key | None:

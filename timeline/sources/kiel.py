@@ -876,10 +876,10 @@ class KielProjection(Reducer[KielState]):
 
     def dump_state(self, state: KielState) -> list[list[str]]:
         """The sums as ``[donor, aid type, measure, EUR]`` rows (amounts as exact text)."""
-        return [
+        return sorted(
             [donor, channel.value, measure, str(amount)]
-            for (donor, channel, measure), amount in sorted(state.sums.items())
-        ]
+            for (donor, channel, measure), amount in state.sums.items()
+        )
 
     def load_state(self, data: Any) -> KielState:
         """The state `dump_state` wrote."""

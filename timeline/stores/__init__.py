@@ -121,6 +121,19 @@ def pack_index(rows: Sequence[IndexRow]) -> bytes:
     return values.tobytes()
 
 
+def pack_columns(values: array[int]) -> bytes:
+    """A column of signed 64-bit integers as little-endian bytes."""
+    if sys.byteorder == "big":  # pragma: no cover
+        values = array("q", values)
+        values.byteswap()
+    return values.tobytes()
+
+
+def unpack_columns(data: bytes) -> array[int]:
+    """The column `pack_columns` packed."""
+    return unpack_index(data)
+
+
 def unpack_index(data: bytes) -> array[int]:
     """The integers `pack_index` packed (four per row)."""
     values = array("q")
