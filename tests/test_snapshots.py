@@ -263,7 +263,7 @@ def test_snapshots_are_dropped_at_will_and_answers_stay(tmp_path: Path) -> None:
     tl.append(*_marks(100))
     assert tl.save_snapshots(every=32, progress=False) == 3
     assert tl.drop_snapshots("tests.SnapTrace") == 3
-    assert tl.drop_snapshots() == 0
+    assert tl.drop_snapshots() == 1  # what is left: the sorted view ("timeline.view")
     assert timeline.open(path, projection=SnapTrace()).state_at("2030-01-01") == tuple(
         f"m{i}:a" for i in range(100)
     )
