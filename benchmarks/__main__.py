@@ -16,6 +16,8 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+from timeline.progress import Progress
+
 HERE = Path(__file__).resolve().parent
 ES_LIMIT = 100_000  # eventsourcing rebuilds are linear: beyond this a run takes too long
 QUERY_UNITS = ("(ms)", "(ms/query)")
@@ -31,6 +33,19 @@ def measure(library: str, n: int) -> dict[str, object]:
         check=True,
     )
     result: dict[str, object] = json.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def scale_run(n: int) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale", str(n), "--json"],
+        cwd=HERE.parent,
+        timeout=7200,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(proc.stdout.splitlines()[-1])
     return result
 
 
@@ -54,17 +69,33 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1_000_000,
+        help="events of the scale run (benchmarks/scale.py); 0 skips it",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    runs = sum(
+        (args.repeat if n <= ES_LIMIT else 1) * (2 if n <= ES_LIMIT else 1) for n in sizes
+    ) + bool(args.scale)
+    bar = Progress("benchmark runs", total=runs)  # one line on a terminal, silent elsewhere
     lines = [
         "| N | workload | timeline | eventsourcing | timeline / eventsourcing |",
         "|---:|---|---:|---:|---:|",
     ]
+
+    def counted(library: str, n: int) -> dict[str, object]:
+        result = measure(library, n)
+        bar.advance()
+        return result
+
     for n in sizes:
         repeat = args.repeat if n <= ES_LIMIT else 1
-        ours = median_results([measure("timeline", n) for _ in range(repeat)])
+        ours = median_results([counted("timeline", n) for _ in range(repeat)])
         theirs = (
-            median_results([measure("eventsourcing", n) for _ in range(repeat)])
+            median_results([counted("eventsourcing", n) for _ in range(repeat)])
             if n <= ES_LIMIT
             else {}
         )
@@ -84,6 +115,17 @@ def main() -> None:
         print("\n".join(lines[-len(ours) :]), flush=True)
     table = "\n".join(lines)
     print("\n" + table)
+    scale_table = ""
+    if args.scale:
+        scale = scale_run(args.scale)
+        bar.advance()
+        scale_table = (
+            f"\n\n## Scale: {args.scale:,} Kiel-shaped events (`python -m benchmarks.scale`)\n\n"
+            "| workload | timeline |\n|---|---:|\n"
+            + "\n".join(f"| {name} | {fmt(value)} |" for name, value in scale.items())
+        )
+        print(scale_table)
+    bar.close()
     if args.write:
         machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"
         versions = (
@@ -100,6 +142,7 @@ def main() -> None:
             '1M-event stream takes minutes per query). "state_at" for eventsourcing is '
             "`repository.get(id, version=v)` (its time travel); it has no knowledge-time queries.\n\n"
             + table
+            + scale_table
             + "\n",
             encoding="utf-8",
         )

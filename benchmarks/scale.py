@@ -73,20 +73,23 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def build(url: str, n: int, out: dict[str, float], *, schema: str | None = None) -> None:
     """Append the N events in batches of `BATCH`, then save the snapshots (timed)."""
     import timeline
+    from timeline.progress import Progress
     from timeline.sources.kiel import KielProjection
 
     events = kiel_events(n, random.Random(n))
     tl = timeline.open(url, projection=KielProjection(), schema=schema)
     batches = [events[s : s + BATCH] for s in range(0, n, BATCH)]
-    seconds, _ = _timed(
-        lambda: [
-            tl.append(*b, recorded_at=RECORDED_0 + dt.timedelta(minutes=k))
-            for k, b in enumerate(batches)
-        ]
-    )
+
+    def append_all() -> None:
+        with Progress(f"appending {n:,} events", total=n) as bar:  # silent off a terminal
+            for k, batch in enumerate(batches):
+                tl.append(*batch, recorded_at=RECORDED_0 + dt.timedelta(minutes=k))
+                bar.advance(len(batch))
+
+    seconds, _ = _timed(append_all)
     prefix = "PostgreSQL: " if schema else ""
     out[f"{prefix}append, batches of {BATCH:,} (events/s)"] = n / seconds
-    seconds, saved = _timed(lambda: tl.save_snapshots(progress=False))
+    seconds, saved = _timed(tl.save_snapshots)
     out[f"{prefix}save snapshots ({saved} states) (s)"] = seconds
     tl.close()
 
@@ -128,9 +131,7 @@ def probe(url: str, n: int, schema: str | None) -> dict[str, float]:
     # the later records touch only 2025-08 … 2025-12: below that, the latest view's
     # checkpoints are this knowledge's too; at the end, the touched months are folded again
     seconds, _ = _timed(lambda: tl.state_at("2025-06-30", known_at=cut))
-    out[f"{prefix}new known_at, later records in the last 10 % of valid time (ms)"] = (
-        seconds * 1000
-    )
+    out[f"{prefix}new known_at, later records in the last 10 % of valid time (ms)"] = seconds * 1000
     seconds, _ = _timed(lambda: tl.state_at("2025-12-31", known_at=cut))
     out[f"{prefix}  … the same knowledge, at the end of valid time (ms)"] = seconds * 1000
     for t in times[101:1101]:
@@ -195,9 +196,13 @@ def run_scale(n: int, workdir: Path) -> dict[str, float]:
 if __name__ == "__main__":
     if sys.argv[1] == "probe":
         print(json.dumps(probe(sys.argv[2], int(sys.argv[3]), sys.argv[4] or None)))
-    else:  # python -m benchmarks.scale N: one run, printed
+    else:  # python -m benchmarks.scale N [--json]: one run, printed
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            for name, value in run_scale(int(sys.argv[1]), Path(tmp)).items():
+            results = run_scale(int(sys.argv[1]), Path(tmp))
+        if "--json" in sys.argv:
+            print(json.dumps(results))
+        else:
+            for name, value in results.items():
                 print(f"{value:>14,.3f}  {name}")

@@ -382,3 +382,81 @@ def test_a_log_without_an_index_gets_one_derived(tmp_path: Path) -> None:
     assert raw.execute("SELECT sum(count) FROM record_index").fetchone() == (21,)
     raw.close()
     timeline.open(path).verify()
+
+
+# --- the command line ------------------------------------------------------------------------
+def test_the_command_line_saves_and_drops_snapshots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from timeline.__main__ import main
+    from timeline.sources.kiel import KielProjection, import_release
+
+    path = tmp_path / "kiel.db"
+    tl = timeline.open(path, projection=KielProjection())
+    import_release(
+        tl,
+        ROOT / "tests" / "data" / "kiel_ust_r28_bilateral_activities.csv",
+        release="R28",
+        recorded_at="2026-05-11",
+    )
+    expected = tl.state_at("2024-06-30")
+    tl.close()
+    assert main(["snapshots", "save", "--db", str(path), "--every", "1024", "--quiet"]) == 0
+    assert "stored 2 snapshots of timeline.sources.kiel.KielProjection" in capsys.readouterr().out
+    fresh = timeline.open(path, projection=KielProjection())
+    assert fresh.state_at("2024-06-30") == expected
+    assert main(["verify", "--db", str(path)]) == 0
+    assert "records and their index" in capsys.readouterr().out
+    assert main(["snapshots", "drop", "--db", str(path)]) == 0
+    assert "dropped 3 snapshot rows" in capsys.readouterr().out  # two states and the view
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["snapshots", "save", "--db", "{missing}"], "no such file"),
+        (
+            [
+                "snapshots",
+                "save",
+                "--db",
+                "{log}",
+                "--projection",
+                "timeline.support:SupportProjection",
+            ],
+            "cannot be snapshotted",
+        ),
+        (["snapshots", "save", "--db", "{log}", "--projection", "nowhere:Nothing"], "nowhere"),
+        (["snapshots", "save", "--db", "{log}", "--projection", "support"], "module:Class"),
+        (["snapshots", "save", "--db", "{log}", "--every", "100"], "multiple of"),
+        (["snapshots", "save", "--db", "{jsonl}"], "JSON Lines export"),
+    ],
+)
+def test_the_command_line_refuses_what_it_cannot_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    from timeline.__main__ import main
+
+    log = tmp_path / "log.db"
+    timeline.open(log).append(*_marks(3))
+    jsonl = tmp_path / "log.jsonl"
+    jsonl.write_text("{}\n", encoding="utf-8")
+    names = {"missing": tmp_path / "none.db", "log": log, "jsonl": jsonl}
+    assert main([arg.format(**names) for arg in argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_command_line_verify_names_an_edited_index_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from timeline.__main__ import main
+    from timeline.stores import unpack_index
+
+    path = tmp_path / "log.db"
+    timeline.open(path).append(*_marks(10))
+    first, data = _index_block(path)
+    values = unpack_index(data)
+    values[6 * 4 + 2] += 1  # position 7 ends a microsecond later
+    _write_block(path, first, values.tobytes())
+    assert main(["verify", "--db", str(path)]) == 2
+    assert "position 7" in capsys.readouterr().err

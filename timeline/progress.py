@@ -73,7 +73,12 @@ class Progress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.close(failed=exc_type is not None)
+
+    def close(self, *, failed: bool = False) -> None:
+        """Finish the line (what leaving a ``with`` block does)."""
         if self.enabled:
             self._draw(time.monotonic())
-            self._stream.write(" done\n" if exc_type is None else " failed\n")
+            self._stream.write(" failed\n" if failed else " done\n")
             self._stream.flush()
+            self.enabled = False
