@@ -90,7 +90,7 @@ def test_show_events_export_import_verify(
     assert main(["import", str(_jsonl(tmp_path)), "--db", str(db)]) == 0
     assert "imported 1 records" in capsys.readouterr().out
     assert main(["verify", "--db", str(db)]) == 0
-    assert capsys.readouterr().out.startswith("ok: 1 records, head hash ")
+    assert capsys.readouterr().out.startswith("ok: 1 records and their index, head hash ")
     assert main(["export", "--db", str(db), str(tmp_path / "out.jsonl")]) == 0
     assert "exported 1 records" in capsys.readouterr().out
     assert main(["show", "--at", "2025-03-04", "--db", str(db)]) == 0

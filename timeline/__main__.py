@@ -187,18 +187,22 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> None:
-    tl = timeline.open(args.db, create=False)
     try:  # the chain, then every index row recomputed from its event
-        head = tl.verify(head_hash=args.head_hash)
-        print(f"ok: {tl.head} records and their index, head hash {head}")
+        tl = timeline.open(args.db, create=False)
+        try:
+            head = tl.verify(head_hash=args.head_hash)
+            print(f"ok: {tl.head} records and their index, head hash {head}")
+        finally:
+            tl.close()
     except UnknownEventType as exc:
         # the stored columns alone, without decoding events: the chain still verifies
-        head = verify_store(tl.store, head_hash=args.head_hash)
-        print(
-            f"ok: {tl.head} records, head hash {head}; the index was not checked ({exc})",
-        )
-    finally:
-        tl.close()
+        store = open_store(args.db, create=False)
+        try:
+            head = verify_store(store, head_hash=args.head_hash)
+            position = store.head().position
+        finally:
+            store.close()
+        print(f"ok: {position} records, head hash {head}; the index was not checked ({exc})")
 
 
 def _snapshot_projection(name: str) -> Any:

@@ -68,7 +68,7 @@ from timeline.stores import (
     pack_index,
     unpack_columns,
 )
-from timeline.verify import checked_rows, verify_store
+from timeline.verify import check_link, checked_rows, verify_store
 from timeline.when import TimeLike, _from_us, _query_us, to_when
 
 __all__ = ["Clock", "Timeline"]
@@ -253,7 +253,10 @@ class Timeline(Generic[S]):
             before = rows.get(position - 1) if position > 1 else None
             if position > 1 and before is None:
                 raise IntegrityError("the record before is missing", position=position - 1)
-            _check_row(row, before)
+            if before is None:
+                check_link(row, position, GENESIS, "")
+            else:
+                check_link(row, position, before.hash, before.recorded_at)
             record = self._decode(row)
             ev = record.event
             if _recorded_us(row.recorded_at) != columns.recorded[position - 1]:
@@ -1015,17 +1018,6 @@ def _index_rows(
         else:
             made.append(IndexRow(row.position, us, RETRACTED, RETRACTED, here[ev.target]))
     return made
-
-
-def _check_row(row: StoredRecord, before: StoredRecord | None) -> None:
-    """The chain check of one row read on its own: it follows the stored row before it."""
-    for _ in checked_rows(
-        [row],
-        after=row.position - 1,
-        previous_hash=before.hash if before else GENESIS,
-        last_recorded=before.recorded_at if before else "",
-    ):
-        pass
 
 
 def _edited(position: int, column: str) -> IntegrityError:

@@ -14,7 +14,7 @@ from timeline.errors import IntegrityError
 from timeline.records import GENESIS, StoredRecord, chain_hash, parse_recorded
 from timeline.stores import Store
 
-__all__ = ["checked_rows", "verify_store"]
+__all__ = ["check_link", "checked_rows", "verify_store"]
 
 _RECORDED_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
@@ -36,31 +36,37 @@ def checked_rows(
     position, previous, last = after, previous_hash, last_recorded
     for row in rows:
         position += 1
-        if row.position != position:
-            raise IntegrityError(
-                f"expected position {position}: a record is missing or moved", position=row.position
-            )
-        if not isinstance(row.recorded_at, str) or not _RECORDED_RE.fullmatch(row.recorded_at):
-            raise IntegrityError(
-                f"recorded_at {row.recorded_at!r} is not in the stored form "
-                "YYYY-MM-DDTHH:MM:SS.ffffffZ",
-                position=position,
-            )
-        if row.recorded_at < last:
-            raise IntegrityError("recorded_at goes backwards", position=position)
-        try:
-            parse_recorded(row.recorded_at)
-            expected = chain_hash(
-                previous, row.position, row.recorded_at, row.type, row.version, row.id, row.data
-            )
-        except (ValueError, TypeError) as exc:  # an impossible date, text UTF-8 cannot hold
-            raise IntegrityError(f"the record cannot be read: {exc}", position=position) from None
-        if expected != row.hash:
-            raise IntegrityError(
-                "hash does not match: the record or one before it was changed", position=position
-            )
+        check_link(row, position, previous, last)
         previous, last = row.hash, row.recorded_at
         yield row
+
+
+def check_link(row: StoredRecord, position: int, previous_hash: str, last_recorded: str) -> None:
+    """The check of one row that should be at `position`, after a row with `previous_hash` and
+    `last_recorded` (see `checked_rows`); `IntegrityError` naming the position if it fails."""
+    if row.position != position:
+        raise IntegrityError(
+            f"expected position {position}: a record is missing or moved", position=row.position
+        )
+    if not isinstance(row.recorded_at, str) or not _RECORDED_RE.fullmatch(row.recorded_at):
+        raise IntegrityError(
+            f"recorded_at {row.recorded_at!r} is not in the stored form "
+            "YYYY-MM-DDTHH:MM:SS.ffffffZ",
+            position=position,
+        )
+    if row.recorded_at < last_recorded:
+        raise IntegrityError("recorded_at goes backwards", position=position)
+    try:
+        parse_recorded(row.recorded_at)
+        expected = chain_hash(
+            previous_hash, row.position, row.recorded_at, row.type, row.version, row.id, row.data
+        )
+    except (ValueError, TypeError) as exc:  # an impossible date, text UTF-8 cannot hold
+        raise IntegrityError(f"the record cannot be read: {exc}", position=position) from None
+    if expected != row.hash:
+        raise IntegrityError(
+            "hash does not match: the record or one before it was changed", position=position
+        )
 
 
 def verify_store(store: Store, *, head_hash: str | None = None) -> str:
