@@ -37,13 +37,14 @@ def _month(index: int) -> str:
     return f"{2022 + index // 12}-{index % 12 + 1:02d}"
 
 
-def kiel_events(n: int, rng: random.Random) -> list[Any]:
+def kiel_events(n: int, rng: random.Random, start: int = 0, stop: int | None = None) -> list[Any]:
+    """Events `start` … `stop` of the N (the same for the same `rng` state and N)."""
     from timeline import Money
     from timeline.sources.kiel import AidAllocated
 
     late_from = int(n * 0.9)
     events = []
-    for i in range(n):
+    for i in range(start, n if stop is None else stop):
         month = rng.randrange(MONTHS) if i < late_from else rng.randrange(MONTHS - 5, MONTHS)
         events.append(
             AidAllocated(
@@ -76,17 +77,18 @@ def build(url: str, n: int, out: dict[str, float], *, schema: str | None = None)
     from timeline.progress import Progress
     from timeline.sources.kiel import KielProjection
 
-    events = kiel_events(n, random.Random(n))
+    rng = random.Random(n)
     tl = timeline.open(url, projection=KielProjection(), schema=schema)
-    batches = [events[s : s + BATCH] for s in range(0, n, BATCH)]
-
-    def append_all() -> None:
-        with Progress(f"appending {n:,} events", total=n) as bar:  # silent off a terminal
-            for k, batch in enumerate(batches):
-                tl.append(*batch, recorded_at=RECORDED_0 + dt.timedelta(minutes=k))
-                bar.advance(len(batch))
-
-    seconds, _ = _timed(append_all)
+    seconds = 0.0
+    with Progress(f"appending {n:,} events", total=n) as bar:  # silent off a terminal
+        for k, first in enumerate(range(0, n, BATCH)):
+            batch = kiel_events(n, rng, first, min(n, first + BATCH))  # made outside the timing
+            moment = RECORDED_0 + dt.timedelta(minutes=k)
+            took, _ = _timed(
+                lambda batch=batch, moment=moment: tl.append(*batch, recorded_at=moment)
+            )
+            seconds += took
+            bar.advance(len(batch))
     prefix = "PostgreSQL: " if schema else ""
     out[f"{prefix}append, batches of {BATCH:,} (events/s)"] = n / seconds
     seconds, saved = _timed(tl.save_snapshots)

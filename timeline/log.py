@@ -12,6 +12,7 @@ import base64
 import contextlib
 import datetime as dt
 import gc
+import hashlib
 import json
 import random
 import threading
@@ -122,7 +123,7 @@ class Timeline(Generic[S]):
     """
 
     CACHE_RECORDS: int = 65536
-    """How many decoded records a timeline keeps (least recently used go first)."""
+    """How many decoded records a timeline keeps (the first loaded are dropped first)."""
 
     def __init__(
         self, store: Store, *, projection: Projection[S], clock: Clock | None = None
@@ -296,6 +297,10 @@ class Timeline(Generic[S]):
 
     def _effective(self, sources: Sequence[int]) -> list[Event]:
         """The effective events held at `sources` (an event, or a correction's replacement)."""
+        with self._lock:  # a follower thread may load (and evict) at the same time
+            return self._effective_now(sources)
+
+    def _effective_now(self, sources: Sequence[int]) -> list[Event]:
         cache = self._cache
         if len(sources) > self.CACHE_RECORDS // 2:  # more than the cache holds at once
             return self._effective_uncached(sources)
@@ -323,8 +328,9 @@ class Timeline(Generic[S]):
         return out
 
     def _record_at(self, position: int) -> Record:
-        self._load([position])
-        return self._cache[position][0]
+        with self._lock:
+            self._load([position])
+            return self._cache[position][0]
 
     # --- properties ----------------------------------------------------------------------
     @property
@@ -811,13 +817,14 @@ class Timeline(Generic[S]):
         view = self._latest
         view.sources()  # merged
         data = b"".join(pack_columns(column) for column in (view.lo, view.hi, view.origin))
+        digest = hashlib.sha256(data).hexdigest()
         return SnapshotRow(
             _VIEW,
             _VIEW_FORMAT,
             len(view.origin),
             view.size,
             self._head.hash,
-            base64.b64encode(data).decode("ascii"),
+            f"{digest}:{base64.b64encode(data).decode('ascii')}",
         )
 
     def _prime(self) -> None:
@@ -835,15 +842,18 @@ class Timeline(Generic[S]):
         at_head = self._reader.read_rows([row.head])
         if not at_head or at_head[0].hash != row.key:
             return
+        digest, _, text = row.state.partition(":")
         try:
-            data = base64.b64decode(row.state, validate=True)
+            data = base64.b64decode(text, validate=True)
         except ValueError:
             return
         third = len(data) // 3
         if len(data) != 3 * third or third != row.entries * 8:
             return
+        if hashlib.sha256(data).hexdigest() != digest:
+            return
         lo, hi, origin = (unpack_columns(data[i * third : (i + 1) * third]) for i in range(3))
-        if not _plausible(lo, hi, origin, self._columns, row.head):
+        if not _plausible(origin, self._columns, row.head):
             return
         view.load(row.head, lo, hi, origin)
         view.add(len(self._columns))
@@ -1028,25 +1038,14 @@ def _edited(position: int, column: str) -> IntegrityError:
     )
 
 
-def _plausible(
-    lo: array[int], hi: array[int], origin: array[int], columns: Columns, head: int
-) -> bool:
-    """Whether persisted view entries are sorted and agree with the index columns (a cache
-    that does not is ignored, and the view is sorted again)."""
-    if any(map(int.__gt__, lo[:-1], lo[1:])):
-        return False
-    if origin and (max(origin) > head or min(origin) < 1):
-        return False
-    version = {o: columns.version_at(o, head) for o, ps in columns.meta.items() if ps[0] <= head}
-    sources = [version.get(o, o) for o in origin] if version else origin
+def _plausible(origin: array[int], columns: Columns, head: int) -> bool:
+    """Whether persisted view entries have the count the index gives for the first `head`
+    records (the digest stored with them has matched: they are as written)."""
     metas = sum(1 for ps in columns.meta.values() for p in ps if p <= head)
-    expected = head - metas - sum(1 for s in version.values() if not s)
-    if len(origin) != expected or 0 in sources or len(set(origin)) != len(origin):
-        return False
-    column_lo, column_hi = columns.lo, columns.hi
-    return lo.tolist() == [column_lo[s - 1] for s in sources] and hi.tolist() == [
-        column_hi[s - 1] for s in sources
-    ]
+    retracted = sum(
+        1 for o, ps in columns.meta.items() if ps[0] <= head and not columns.version_at(o, head)
+    )
+    return len(origin) == head - metas - retracted
 
 
 def _snapshot_key(text: str) -> Key | None:
