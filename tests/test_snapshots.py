@@ -460,3 +460,54 @@ def test_the_command_line_verify_names_an_edited_index_row(
     _write_block(path, first, values.tobytes())
     assert main(["verify", "--db", str(path)]) == 2
     assert "position 7" in capsys.readouterr().err
+
+
+class PlainStore:
+    """A store with only the `Store` protocol (no index, no snapshots), as a third party's."""
+
+    def __init__(self) -> None:
+        from timeline.stores.memory import MemoryStore
+
+        self._inner = MemoryStore()
+
+    @property
+    def location(self) -> str:
+        return "plain"
+
+    def head(self) -> Any:
+        return self._inner.head()
+
+    def read(self, after: int = 0) -> Any:
+        return self._inner.read(after)
+
+    def append(self, build: Any, expected_position: int | None) -> Any:
+        return self._inner.append(build, expected_position)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_a_store_without_the_index_capability_is_read_through_a_derived_index() -> None:
+    from timeline.stores import Indexed
+
+    store = PlainStore()
+    assert not isinstance(store, Indexed)
+    tl = timeline.open(store, projection=SnapTrace())
+    tl.append(*_marks(50))
+    tl.append(
+        timeline.Correction(
+            target="m3", replacement=Mark(id="x", occurred="2025-06-01", label="c")
+        ),
+        timeline.Retraction(target="m7"),
+    )
+    other = timeline.open(store, projection=SnapTrace())  # derives the index by decoding
+    folded = timeline.fold(SnapTrace(), other.events("2030-01-01"))
+    assert other.state_at("2030-01-01") == folded
+    assert len(folded) == 49
+    assert "m3:c" in folded
+    assert "m7:a" not in folded
+    assert [r.position for r in other.history("m3")] == [4, 51]
+    assert other.record("m7").position == 8
+    assert other.save_snapshots(every=32, progress=False) == 0  # nowhere to keep them
+    with pytest.raises(KeyError):
+        other.record("nope")
