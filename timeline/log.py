@@ -720,7 +720,10 @@ class Timeline(Generic[S]):
             return
         row = rows[index]
         try:
-            state = projection.load_state(json.loads(row.state))
+            text = self._reader.read_snapshot_state(row.projection, row.version, row.entries)
+            if text is None:
+                raise LookupError("it was dropped meanwhile")
+            state = projection.load_state(json.loads(text))
         except Exception as exc:  # noqa: BLE001 - a cache that cannot be read is skipped
             warnings.warn(
                 f"snapshot {row.projection} v{row.version} after {row.entries} events cannot be "
@@ -743,7 +746,7 @@ class Timeline(Generic[S]):
         latest = self._latest
         least: dict[int, Key] = {}
         valid = []
-        for row in self._reader.read_snapshots(name):
+        for row in self._reader.read_snapshots(name, states=False):
             key = _snapshot_key(row.key)
             if row.version != version or key is None or not _usable(row, key, latest, size):
                 continue
@@ -1125,8 +1128,11 @@ class _Unindexed:
             self._seen = row.position
         return {id_: self._ids[id_] for id_ in ids if id_ in self._ids}
 
-    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+    def read_snapshots(self, projection: str, *, states: bool = True) -> list[SnapshotRow]:
         return []
+
+    def read_snapshot_state(self, projection: str, version: int, entries: int) -> str | None:
+        return None
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
         return False

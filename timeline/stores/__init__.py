@@ -199,8 +199,13 @@ class Indexed(Store, Protocol):
         """The positions of those of `ids` that some record holds."""
         ...
 
-    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
-        """The stored snapshots of one projection (every version), by count."""
+    def read_snapshots(self, projection: str, *, states: bool = True) -> list[SnapshotRow]:
+        """The stored snapshots of one projection (every version), by count; with
+        ``states=False``, without their states (``""``: `read_snapshot_state` reads one)."""
+        ...
+
+    def read_snapshot_state(self, projection: str, version: int, entries: int) -> str | None:
+        """The state of one stored snapshot, or None if there is none."""
         ...
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:

@@ -92,9 +92,15 @@ class MemoryStore:
         known = self._ids
         return {id_: known[id_] for id_ in ids if id_ in known}
 
-    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+    def read_snapshots(self, projection: str, *, states: bool = True) -> list[SnapshotRow]:
         rows = [row for key, row in self._snapshots.items() if key[0] == projection]
+        if not states:
+            rows = [row._replace(state="") for row in rows]
         return sorted(rows, key=lambda row: (row.entries, row.version))
+
+    def read_snapshot_state(self, projection: str, version: int, entries: int) -> str | None:
+        row = self._snapshots.get((projection, version, entries))
+        return None if row is None else row.state
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
         with self._lock:

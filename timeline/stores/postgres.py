@@ -291,17 +291,26 @@ class PostgresStore:
             )
         return found
 
-    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+    def read_snapshots(self, projection: str, *, states: bool = True) -> list[SnapshotRow]:
+        state = "state" if states else "''"
         return list(
             map(
                 SnapshotRow._make,
                 self._db.execute(
-                    "SELECT projection, version, count, head, key, state FROM "
+                    f"SELECT projection, version, count, head, key, {state} FROM "
                     f"{self.schema}.snapshots WHERE projection = %s ORDER BY count",
                     (projection,),
                 ),
             )
         )
+
+    def read_snapshot_state(self, projection: str, version: int, entries: int) -> str | None:
+        row = self._db.execute(
+            f"SELECT state FROM {self.schema}.snapshots "
+            "WHERE projection = %s AND version = %s AND count = %s",
+            (projection, version, entries),
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
         return self._write(

@@ -369,15 +369,16 @@ class SQLiteStore:
             raise _store_error(exc, self.path) from None
         return found
 
-    def read_snapshots(self, projection: str) -> list[SnapshotRow]:
+    def read_snapshots(self, projection: str, *, states: bool = True) -> list[SnapshotRow]:
         if not self._indexed():
             return []
+        state = "state" if states else "''"
         try:
             return list(
                 map(
                     SnapshotRow._make,
                     self._db.execute(
-                        "SELECT projection, version, count, head, key, state FROM snapshots "
+                        f"SELECT projection, version, count, head, key, {state} FROM snapshots "  # noqa: S608 - a constant
                         "WHERE projection = ? ORDER BY count",
                         (projection,),
                     ),
@@ -385,6 +386,18 @@ class SQLiteStore:
             )
         except sqlite3.Error as exc:
             raise _store_error(exc, self.path) from None
+
+    def read_snapshot_state(self, projection: str, version: int, entries: int) -> str | None:
+        if not self._indexed():
+            return None
+        try:
+            row = self._db.execute(
+                "SELECT state FROM snapshots WHERE projection = ? AND version = ? AND count = ?",
+                (projection, version, entries),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from None
+        return None if row is None else str(row[0])
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
         return self._write(
