@@ -23,6 +23,7 @@ from timeline import publish, support
 from timeline._open import _is_url, open_store
 from timeline.errors import StoreError, TimelineError, UnknownEventType
 from timeline.log import Timeline
+from timeline.projection import Snapshots
 from timeline.support import notebook as support_notebook
 from timeline.support.report import format_state, table
 from timeline.transfer import export_store, removed_on_failure
@@ -215,16 +216,21 @@ def _snapshot_projection(name: str) -> Any:
     if not attribute:
         raise CommandError(f"--projection {name!r}: give 'kiel' or module:Class")
     try:
-        cls = getattr(importlib.import_module(module), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise CommandError(f"--projection {name!r}: {exc}") from None
-    return cls()
+        made = getattr(importlib.import_module(module), attribute)()
+    except Exception as exc:  # noqa: BLE001 - whatever the named object does, one line
+        raise CommandError(f"--projection {name!r}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(made, Snapshots):
+        raise CommandError(
+            f"--projection {name!r}: {type(made).__name__} cannot be snapshotted: give it "
+            "snapshot_name, snapshot_version, dump_state and load_state"
+        )
+    return made
 
 
 def cmd_snapshots(args: argparse.Namespace) -> None:
     if not Path(args.db).exists() and not _is_url(args.db):
         raise CommandError(f"{args.db}: no such file")
-    tl = timeline.open(args.db, create=False)
+    tl = timeline.open(args.db)  # snapshots are written: the file may be brought to version 3
     try:
         if args.action == "drop":
             count = tl.drop_snapshots()
@@ -235,7 +241,7 @@ def cmd_snapshots(args: argparse.Namespace) -> None:
             count = tl.save_snapshots(projection, every=args.every, progress=_progress(args))
         except (TypeError, ValueError) as exc:
             raise CommandError(str(exc)) from None
-        if count == 0 and len(tl):
+        if count == 0 and len(tl) >= args.every:
             raise CommandError(f"{args.db} is read-only: no snapshot was stored")
         print(f"stored {count} snapshots of {projection.snapshot_name} in {args.db}")
     finally:

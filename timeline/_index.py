@@ -156,6 +156,10 @@ class Columns:
         return 0 if self.lo[source - 1] == RETRACTED else source
 
 
+class StaleView(IntegrityError):
+    """A sorted view does not match the events it names (a damaged persisted view)."""
+
+
 Fetch = Callable[[Sequence[int]], list[Event]]
 """Given source positions, the effective events they hold (decoded on demand)."""
 
@@ -321,8 +325,14 @@ class View:
         return [version.get(o, o) for o in self.origin[start:stop]]
 
     def events(self, start: int = 0, stop: int | None = None) -> list[Event]:
-        """The effective events from `start` to `stop` in valid-time order (decoded now)."""
-        return self.fetch(self.sources(start, stop))
+        """The effective events from `start` to `stop` in valid-time order (decoded now), each
+        checked against its entry's valid time (`StaleView` if one does not match)."""
+        events = self.fetch(self.sources(start, stop))
+        for ev, lo, hi in zip(events, self.lo[start:stop], self.hi[start:stop], strict=True):
+            occurred = ev.occurred
+            if occurred._lo != lo or occurred._hi != hi:
+                raise StaleView(f"the entry of {ev.id!r} is not its valid time", position=0)
+        return events
 
     def _invalidate(self, index: int) -> None:
         keep = index // CHECKPOINT_EVERY + 1

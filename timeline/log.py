@@ -32,7 +32,7 @@ import attrs
 import pendulum
 
 from timeline import _html, _index, _jsonl, extensions, publish
-from timeline._index import Columns, Key, View
+from timeline._index import Columns, Key, StaleView, View
 from timeline.codec import canonical_json, decode_trusted, stored_form
 from timeline.errors import (
     ConcurrencyError,
@@ -44,7 +44,7 @@ from timeline.errors import (
     TimelineError,
     UnknownEventType,
 )
-from timeline.events import Correction, Event, MetaEvent
+from timeline.events import Correction, Event, MetaEvent, registered_types
 from timeline.follow import follow
 from timeline.progress import Progress
 from timeline.projection import Changes, Projection, Snapshots, StateChanged
@@ -123,7 +123,8 @@ class Timeline(Generic[S]):
     """
 
     CACHE_RECORDS: int = 65536
-    """How many decoded records a timeline keeps (the first loaded are dropped first)."""
+    """How many decoded records a timeline keeps (the first loaded are dropped first; at least
+    16,384, so that a page of a fold fits)."""
 
     def __init__(
         self, store: Store, *, projection: Projection[S], clock: Clock | None = None
@@ -139,6 +140,8 @@ class Timeline(Generic[S]):
         self._views: OrderedDict[int, View] = OrderedDict()
         self._snapshots: dict[str, list[SnapshotRow]] = {}
         self._placed: dict[tuple[str, int], int] = {}
+        self._meta_checked_upto = 0
+        self._primed = False
         # one lock for taking records in, so a follower thread and a writer thread that share
         # this timeline never ingest the same record twice
         self._lock = threading.RLock()
@@ -159,19 +162,45 @@ class Timeline(Generic[S]):
                     f"{head.hash[:12]}…, after position {known} with hash {self._head.hash[:12]}…",
                     position=head.position,
                 )
-            blocks = list(self._reader.read_index(after=known))
-            have = known
-            for first, data in blocks:
-                if first > have + 1:
-                    break
-                have = max(have, first - 1 + len(data) // 32)
-            if have < head.position:  # a log written before the index: derive the rest
-                derived = pack_index(self._derive_index(have, head.position))
-                self._reader.add_index(have + 1, derived)
-                blocks.append((have + 1, derived))
+            blocks = self._blocks(known, head.position)
             self._columns.extend(blocks, head.position)
             self._head = head
             self._latest.add(head.position)
+
+    def _blocks(self, known: int, upto: int) -> list[tuple[int, bytes]]:
+        """The index blocks that cover positions (known, upto], in order: the stored ones,
+        checked (whole rows, no overlap), and, where the store lacks some (a log written before
+        the index, a store without one), blocks derived by decoding those records, stored where
+        the store allows it."""
+        blocks: list[tuple[int, bytes]] = []
+        have = known
+        for first, data in self._reader.read_index(after=known):
+            if not isinstance(first, int) or not isinstance(data, (bytes, bytearray)):
+                raise IntegrityError("the index has a damaged block", position=have + 1)
+            if not data or len(data) % 32:
+                raise IntegrityError("the index has a damaged block", position=max(first, 1))
+            last = first - 1 + len(data) // 32
+            if last <= known:
+                continue  # a block before what this reader holds (the first may straddle)
+            if first > have + 1:  # a gap: the records between were written without an index
+                blocks.append(self._derived_block(have, min(first - 1, upto)))
+                have = min(first - 1, upto)
+            elif first <= have and blocks:
+                raise IntegrityError(
+                    f"index blocks overlap at position {first}", position=max(first, 1)
+                )
+            if have >= upto:
+                break
+            blocks.append((first, bytes(data)))
+            have = last
+        if have < upto:
+            blocks.append(self._derived_block(have, upto))
+        return blocks
+
+    def _derived_block(self, after: int, upto: int) -> tuple[int, bytes]:
+        derived = pack_index(self._derive_index(after, upto))
+        self._reader.add_index(after + 1, derived)
+        return (after + 1, derived)
 
     def _derive_index(self, after: int, upto: int) -> list[IndexRow]:
         """Index rows of the records in (after, upto], derived by decoding them (a log written
@@ -223,6 +252,14 @@ class Timeline(Generic[S]):
                 event_type=exc.event_type,
             ) from None
         except TimelineError as exc:
+            nested = _nested_type(row.data)
+            if nested is not None and nested not in registered_types():
+                raise UnknownEventType(
+                    f"position {row.position}: {row.type} holds an event of type {nested!r}, "
+                    "which no imported module registers; import the module that defines it "
+                    f"(command line: --module NAME){_installed_event_modules()}",
+                    event_type=nested,
+                ) from None
             raise IntegrityError(
                 f"stored event cannot be read: {exc}", position=row.position
             ) from None
@@ -242,10 +279,16 @@ class Timeline(Generic[S]):
         wanted = [p for p in positions if p not in self._cache]
         if not wanted:
             return
-        need = sorted({p - 1 for p in wanted if p > 1} | set(wanted))
+        head = len(self._columns)
+        # each record with the one before it (its hash links from that one) and the one after
+        # it (whose hash must link from this one's): an edit with its own hash recomputed fails
+        # the second check
+        need = sorted(
+            {p - 1 for p in wanted if p > 1} | set(wanted) | {p + 1 for p in wanted if p < head}
+        )
         rows = {row.position: row for row in self._reader.read_rows(need)}
         columns = self._columns
-        targets: dict[str, int] = {}
+        targets: list[tuple[int, str, int]] = []
         loaded: list[tuple[Record, Event | None]] = []
         for position in wanted:
             row = rows.get(position)
@@ -258,6 +301,11 @@ class Timeline(Generic[S]):
                 check_link(row, position, GENESIS, "")
             else:
                 check_link(row, position, before.hash, before.recorded_at)
+            after = rows.get(position + 1)
+            if after is not None:
+                check_link(after, position + 1, row.hash, row.recorded_at)
+            elif position < head:
+                raise IntegrityError("the record after is missing", position=position + 1)
             record = self._decode(row)
             ev = record.event
             if _recorded_us(row.recorded_at) != columns.recorded[position - 1]:
@@ -271,7 +319,7 @@ class Timeline(Generic[S]):
                     raise _edited(position, "origin")
                 loaded.append((record, ev))
                 continue
-            targets[ev.target] = origin
+            targets.append((position, ev.target, origin))
             if isinstance(ev, Correction):
                 occurred = ev.replacement.occurred
                 if (lo, hi) != (occurred._lo, occurred._hi):
@@ -281,19 +329,32 @@ class Timeline(Generic[S]):
                 if (lo, hi) != (RETRACTED, RETRACTED):
                     raise _edited(position, "lo/hi")
                 loaded.append((record, None))
-        if targets:
-            found = self._reader.positions_of(list(targets))
-            for target, origin in targets.items():
+        if targets:  # each correction and retraction is about the record its index row says
+            found = self._reader.positions_of(sorted({target for _, target, _ in targets}))
+            for position, target, origin in targets:
                 if found.get(target) != origin:
-                    bad = next(
-                        r.position for r, _ in loaded if getattr(r.event, "target", None) == target
-                    )
-                    raise _edited(bad, "origin")
+                    raise _edited(position, "origin")
         cache = self._cache
         for item in loaded:
             cache[item[0].position] = item
-        while len(cache) > self.CACHE_RECORDS:
+        while len(cache) > self._cache_limit:
             cache.popitem(last=False)
+
+    @property
+    def _cache_limit(self) -> int:
+        return max(self.CACHE_RECORDS, 16384)  # a page of a fold must fit at once
+
+    def _check_meta(self) -> None:
+        """Decode every correction and retraction the index names (once each), so that a
+        query never relies on an index row that says what a record is about without the record
+        itself having been checked: an edited origin is an `IntegrityError` before any answer."""
+        unchecked = [
+            p for ps in self._columns.meta.values() for p in ps if p > self._meta_checked_upto
+        ]
+        if unchecked:
+            for start in range(0, len(unchecked), 4096):
+                self._load(sorted(unchecked[start : start + 4096]))
+        self._meta_checked_upto = len(self._columns)
 
     def _effective(self, sources: Sequence[int]) -> list[Event]:
         """The effective events held at `sources` (an event, or a correction's replacement)."""
@@ -302,7 +363,7 @@ class Timeline(Generic[S]):
 
     def _effective_now(self, sources: Sequence[int]) -> list[Event]:
         cache = self._cache
-        if len(sources) > self.CACHE_RECORDS // 2:  # more than the cache holds at once
+        if len(sources) > self._cache_limit // 2:  # more than the cache holds at once
             return self._effective_uncached(sources)
         missing = [p for p in sources if p not in cache]
         if missing:
@@ -323,8 +384,8 @@ class Timeline(Generic[S]):
 
     def _effective_uncached(self, sources: Sequence[int]) -> list[Event]:
         out: list[Event] = []
-        for start in range(0, len(sources), self.CACHE_RECORDS // 2):
-            out.extend(self._effective(sources[start : start + self.CACHE_RECORDS // 2]))
+        for start in range(0, len(sources), self._cache_limit // 2):
+            out.extend(self._effective(sources[start : start + self._cache_limit // 2]))
         return out
 
     def _record_at(self, position: int) -> Record:
@@ -446,9 +507,9 @@ class Timeline(Generic[S]):
                 for row, ev in zip(rows, events, strict=True):
                     record = Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
                     records.append(record)
-                    if len(rows) <= self.CACHE_RECORDS // 4:  # what was just written is read next
+                    if len(rows) <= self._cache_limit // 4:  # what was just written is read next
                         self._cache[row.position] = (record, _effective_of(ev))
-                while len(self._cache) > self.CACHE_RECORDS:
+                while len(self._cache) > self._cache_limit:
                     self._cache.popitem(last=False)
                 return records
             self._sync()
@@ -565,7 +626,9 @@ class Timeline(Generic[S]):
 
     def history(self, event_id: str) -> list[Record]:
         """How knowledge of one event changed: its record, then its corrections and retractions."""
-        self._sync()
+        with self._lock:
+            self._sync()
+            self._check_meta()  # what the index says is about this event, checked
         position = self._position_of(event_id)
         positions = [position]
         if self._columns.origin[position - 1] == position:
@@ -579,11 +642,20 @@ class Timeline(Generic[S]):
 
         With `at`, only those that occurred by then (their `earliest` at or before `at`).
         """
-        self._sync()
-        view = self._view(known_at)
-        if at is None:
-            return view.events()
-        return view.events(0, view.count_by(_query_us(at)))
+        with self._lock:
+            self._sync()
+            self._check_meta()
+            for attempt in (1, 2):
+                view = self._view(known_at)
+                try:
+                    if at is None:
+                        return view.events()
+                    return view.events(0, view.count_by(_query_us(at)))
+                except StaleView:
+                    if attempt == 2:
+                        raise
+                    self._resort()
+            raise AssertionError("unreachable")  # pragma: no cover
 
     @overload
     def state_at(
@@ -615,14 +687,24 @@ class Timeline(Generic[S]):
         recorded by `known_at`. A bare date means the end of that day. Reuse one projection
         object across queries: its checkpoints are kept per object.
         """
-        self._sync()
         at_us = _query_us(at)
-        n = self._known_prefix(known_at)
         proj = projection or self._projection
-        self._prime()
-        view = self._view_of(n)
-        self._use_snapshots(proj, view, at_us)
-        state = view.state(proj, at_us, certain)
+        # one query at a time per timeline: a writer or follower thread that shares it waits,
+        # so that the view does not change in the middle of a fold
+        with self._lock:
+            self._sync()
+            n = self._known_prefix(known_at)
+            self._prime()
+            self._check_meta()
+            try:
+                view = self._view_of(n)
+                self._use_snapshots(proj, view, at_us)
+                state = view.state(proj, at_us, certain)
+            except StaleView:  # a persisted view that does not match: sort again, once
+                self._resort()
+                view = self._view_of(n)
+                self._use_snapshots(proj, view, at_us)
+                state = view.state(proj, at_us, certain)
         label = getattr(state, "with_as_of", None)
         if callable(label):  # a state that can say which time it is for (its HTML heading)
             known = (
@@ -785,7 +867,12 @@ class Timeline(Generic[S]):
             raise ValueError(
                 f"every must be a positive multiple of {_index.CHECKPOINT_EVERY}, not {every}"
             )
+        with self._lock:
+            return self._save_snapshots(proj, every, progress)
+
+    def _save_snapshots(self, proj: Snapshots[Any], every: int, progress: bool | None) -> int:
         self._sync()
+        self._check_meta()
         view = self._latest
         size = len(self._columns)
         counts = range(every, len(view) + 1, every)
@@ -807,6 +894,8 @@ class Timeline(Generic[S]):
                     )
                 )
                 bar.advance()
+        if not rows:
+            return 0  # fewer events than `every`: the snapshots it had stay
         self._reader.drop_snapshots(proj.snapshot_name)
         self._reader.drop_snapshots(_VIEW)
         self._placed.clear()
@@ -830,36 +919,59 @@ class Timeline(Generic[S]):
             f"{digest}:{base64.b64encode(data).decode('ascii')}",
         )
 
+    def _resort(self) -> None:
+        """Drop the views (a persisted one did not match the events) and sort from the index."""
+        warnings.warn(
+            "the persisted sorted view does not match the events; sorting again (save the "
+            "snapshots again to replace it)",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        self._latest = View(self._columns, self._effective)
+        self._latest.add(len(self._columns))
+        self._views.clear()
+        self._placed.clear()
+        self._snapshots.clear()
+
     def _prime(self) -> None:
         """Before the first query of a long log: start the latest view from its persisted
         sorted entries, when they are of this log (the hash at their head matches)."""
         view = self._latest
-        if view.size or len(self._columns) < _PRIME_FROM:
+        if self._primed or view.size or len(self._columns) < _PRIME_FROM:
             return
+        self._primed = True
+        if self._load_view(view):
+            view.add(len(self._columns))
+
+    def _load_view(self, view: View) -> bool:
+        """Load the persisted sorted view into `view` if it is well formed and of this log."""
         rows = [r for r in self._reader.read_snapshots(_VIEW) if r.version == _VIEW_FORMAT]
         if not rows:
-            return
+            return False
         row = rows[-1]
+        fields: tuple[object, ...] = (row.head, row.entries, row.state, row.key)
+        if not all(isinstance(f, t) for f, t in zip(fields, (int, int, str, str), strict=True)):
+            return False  # a damaged row (SQLite keeps what it is given)
         if not 0 < row.head <= len(self._columns):
-            return
+            return False
         at_head = self._reader.read_rows([row.head])
         if not at_head or at_head[0].hash != row.key:
-            return
+            return False
         digest, _, text = row.state.partition(":")
         try:
             data = base64.b64decode(text, validate=True)
         except ValueError:
-            return
+            return False
         third = len(data) // 3
         if len(data) != 3 * third or third != row.entries * 8:
-            return
+            return False
         if hashlib.sha256(data).hexdigest() != digest:
-            return
+            return False
         lo, hi, origin = (unpack_columns(data[i * third : (i + 1) * third]) for i in range(3))
         if not _plausible(origin, self._columns, row.head):
-            return
+            return False
         view.load(row.head, lo, hi, origin)
-        view.add(len(self._columns))
+        return True
 
     def drop_snapshots(self, projection: Projection[Any] | str | None = None) -> int:
         """Delete the stored snapshots of one projection (or its ``snapshot_name``), or of all;
@@ -911,11 +1023,13 @@ class Timeline(Generic[S]):
         head hash."""
         head = verify_store(self._store, head_hash=head_hash)
         self._sync()
-        stored = Columns()
-        stored.extend(list(self._reader.read_index()), len(self._columns))
-        derived = self._derive_index(0, len(self._columns))
+        with self._lock:
+            upto = len(self._columns)
+            derived = self._derive_index(0, upto)
+            stored = self._stored_columns(upto)
+            self._check_view_cache()
         for held in (self._columns, stored):
-            for row in derived:
+            for row in derived[: len(held)]:
                 p = row.position
                 have = (held.recorded[p - 1], held.lo[p - 1], held.hi[p - 1], held.origin[p - 1])
                 if have != row[1:]:
@@ -925,6 +1039,38 @@ class Timeline(Generic[S]):
                         position=p,
                     )
         return head
+
+    def _stored_columns(self, upto: int) -> Columns:
+        """The index as stored (its blocks from position 1, as far as they reach)."""
+        stored = Columns()
+        blocks = []
+        have = 0
+        for first, data in self._reader.read_index():
+            if first != have + 1 or not isinstance(data, (bytes, bytearray)):
+                break
+            blocks.append((first, bytes(data)))
+            have = first - 1 + len(data) // 32
+            if have >= upto:
+                break
+        if blocks:
+            stored.extend(blocks, min(have, upto))
+        return stored
+
+    def _check_view_cache(self) -> None:
+        """`verify`: the persisted sorted view, where there is one for the current head, must
+        be the order the index gives."""
+        view = View(self._columns, self._effective)
+        loaded = View(self._columns, self._effective)
+        if not self._load_view(loaded) or loaded.size != len(self._columns):
+            return
+        view.add(len(self._columns))
+        view.sources()
+        if (view.lo, view.hi, view.origin) != (loaded.lo, loaded.hi, loaded.origin):
+            raise IntegrityError(
+                "the persisted sorted view (snapshot 'timeline.view') does not match the "
+                "index: drop the snapshots and save them again",
+                position=loaded.size,
+            )
 
     def follow(
         self, *, after: int | None = None, timeout: float | None = None, poll: float = 0.2
@@ -968,8 +1114,10 @@ class Timeline(Generic[S]):
         return publish.to_timelinejs(self, path, **options)
 
     def _repr_html_(self) -> str:
-        self._sync()
-        events = self._latest.events()
+        with self._lock:
+            self._sync()
+            self._check_meta()
+            events = self._latest.events()
         return _html.events_table(events, caption=f"{self!r}: {len(events)} effective events")
 
     def close(self) -> None:
@@ -999,6 +1147,17 @@ def _no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _nested_type(data: str) -> str | None:
+    """The type name of the event a stored correction holds, if its data says one."""
+    try:
+        loaded = json.loads(data)
+    except ValueError:
+        return None
+    replacement = loaded.get("replacement") if isinstance(loaded, dict) else None
+    name = replacement.get("type") if isinstance(replacement, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _bounds(ev: Event) -> tuple[int, int]:
@@ -1051,7 +1210,9 @@ def _plausible(origin: array[int], columns: Columns, head: int) -> bool:
     return len(origin) == head - metas - retracted
 
 
-def _snapshot_key(text: str) -> Key | None:
+def _snapshot_key(text: object) -> Key | None:
+    if not isinstance(text, str):
+        return None
     parts = text.split(",")
     if len(parts) != 3:
         return None
@@ -1065,7 +1226,9 @@ def _snapshot_key(text: str) -> Key | None:
 def _usable(row: SnapshotRow, key: Key | None, view: View, size: int) -> bool:
     """Whether a stored snapshot row is well formed and fits the current view's order."""
     count = row.entries
-    if key is None or not (0 < count <= len(view)) or count % _index.CHECKPOINT_EVERY:
+    if key is None or not isinstance(count, int) or not isinstance(row.head, int):
+        return False
+    if not (0 < count <= len(view)) or count % _index.CHECKPOINT_EVERY:
         return False
     if not 0 < row.head <= size:
         return False

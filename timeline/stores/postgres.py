@@ -239,7 +239,12 @@ class PostgresStore:
                 "WHERE first + count > %s ORDER BY first LIMIT 1000",
                 (after + 1,),
             ).fetchall()
-            for first, _count, data in rows:
+            for first, count, data in rows:
+                if len(data) != 32 * count:
+                    raise IntegrityError(
+                        "the index has a damaged block (its size is not its count)",
+                        position=first,
+                    )
                 yield first, bytes(data)
             if len(rows) < 1000:
                 return
@@ -323,7 +328,10 @@ class PostgresStore:
 
     def drop_snapshots(self, projection: str | None = None) -> int:
         where, args = ("WHERE projection = %s", (projection,)) if projection else ("", ())
-        cursor = self._db.execute(f"DELETE FROM {self.schema}.snapshots {where}", args)
+        try:
+            cursor = self._db.execute(f"DELETE FROM {self.schema}.snapshots {where}", args)
+        except self._psycopg.Error as exc:
+            raise StoreError(str(exc).strip().splitlines()[0], path=self._safe_url()) from None
         return int(cursor.rowcount)
 
     def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> bool:

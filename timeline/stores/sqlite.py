@@ -297,11 +297,18 @@ class SQLiteStore:
             return
         try:
             cursor = self._db.execute(
-                "SELECT first, data FROM record_index WHERE first + count > ? ORDER BY first",
+                "SELECT first, count, data FROM record_index WHERE first + count > ? "
+                "ORDER BY first",
                 (after + 1,),
             )
             while batch := cursor.fetchmany(1024):
-                yield from batch
+                for first, count, data in batch:
+                    if not isinstance(data, bytes) or len(data) != 32 * count:
+                        raise IntegrityError(
+                            "the index has a damaged block (its size is not its count)",
+                            position=first if isinstance(first, int) else 0,
+                        )
+                    yield first, data
         except sqlite3.Error as exc:
             raise _store_error(exc, self.path) from None
 
@@ -407,7 +414,7 @@ class SQLiteStore:
         )
 
     def drop_snapshots(self, projection: str | None = None) -> int:
-        if not self._indexed():
+        if not self._indexed() or not self._create:
             return 0
         where, args = ("WHERE projection = ?", (projection,)) if projection else ("", ())
         try:
@@ -419,8 +426,8 @@ class SQLiteStore:
     def _write(self, sql: str, rows: Sequence[tuple[object, ...]]) -> bool:
         """Write derived data (index rows a reader derived, snapshots) in one transaction;
         False, with nothing written, when the file is read-only or older than version 3."""
-        if not self._indexed():
-            return False
+        if not self._indexed() or not self._create:
+            return False  # a reader (create=False) changes nothing in the file
         if not rows:
             return True
         db = self._db
