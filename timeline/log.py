@@ -207,14 +207,7 @@ class Timeline(Generic[S]):
         before the index, or a store without one)."""
         rows: list[IndexRow] = []
         ids: dict[str, int] = {}
-        previous = self._reader.read_rows([after]) if after else []
-        stream = checked_rows(
-            islice(self._reader.read(after=after), upto - after),
-            after=after,
-            previous_hash=previous[0].hash if previous else GENESIS,
-            last_recorded=previous[0].recorded_at if previous else "",
-        )
-        for row in stream:
+        for row in self._checked_rows(after, upto):
             record = self._decode(row)
             ev = record.event
             ids[ev.id] = row.position
@@ -600,17 +593,21 @@ class Timeline(Generic[S]):
         return self._stream(max(after, 0), self._known_prefix(known_at))
 
     def _stream(self, after: int, upto: int) -> Iterator[Record]:
+        for row in self._checked_rows(after, upto):
+            yield self._decode(row)
+
+    def _checked_rows(self, after: int, upto: int) -> Iterator[StoredRecord]:
+        """The stored rows in (after, upto], in log order, each checked against the chain from
+        the stored row at `after`."""
         if upto <= after:
             return
         previous = self._reader.read_rows([after]) if after else []
-        rows = checked_rows(
+        yield from checked_rows(
             islice(self._reader.read(after=after), upto - after),
             after=after,
             previous_hash=previous[0].hash if previous else GENESIS,
             last_recorded=previous[0].recorded_at if previous else "",
         )
-        for row in rows:
-            yield self._decode(row)
 
     def record(self, event_id: str) -> Record:
         """The record that appended the event or meta-event `event_id`."""
