@@ -25,7 +25,7 @@ import pytest
 
 import timeline
 from tests.test_properties import START, Mark, reference
-from tests.test_snapshots import SnapTrace
+from tests.test_snapshots import SnapTrace, back_to_version_2
 from timeline import Correction, IntegrityError, Retraction
 from timeline import log as tlog
 from timeline.errors import TimelineError
@@ -290,13 +290,7 @@ def _v2_log(path: Path) -> None:
     tl = timeline.open(path)
     tl.append(*_marks(20))
     tl.close()
-    raw = sqlite3.connect(path)
-    raw.execute("DROP TABLE record_index")
-    raw.execute("DROP TABLE snapshots")
-    raw.execute("DROP TRIGGER timeline_schema_no_update")
-    raw.execute("DELETE FROM timeline_schema WHERE version = 3")
-    raw.commit()
-    raw.close()
+    back_to_version_2(path)
 
 
 def test_verify_of_a_version_2_log_opened_to_read(tmp_path: Path) -> None:

@@ -353,6 +353,17 @@ def test_an_impossible_index_is_refused_at_open(tmp_path: Path) -> None:
         timeline.open(path)
 
 
+def back_to_version_2(path: Path) -> None:
+    """Make an SQLite log what version 2 wrote: no index, no snapshots (records untouched)."""
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TABLE record_index")
+    raw.execute("DROP TABLE snapshots")
+    raw.execute("DROP TRIGGER timeline_schema_no_update")
+    raw.execute("DELETE FROM timeline_schema WHERE version = 3")
+    raw.commit()
+    raw.close()
+
+
 def test_a_log_without_an_index_gets_one_derived(tmp_path: Path) -> None:
     """A version-2 file (before the index): a writer stores the derived index; a reader derives
     it in memory; both answer the same."""
@@ -362,13 +373,7 @@ def test_a_log_without_an_index_gets_one_derived(tmp_path: Path) -> None:
     tl.append(timeline.Retraction(target="m3"))
     expected = tl.state_at("2030-01-01")
     tl.close()
-    raw = sqlite3.connect(path)
-    raw.execute("DROP TABLE record_index")
-    raw.execute("DROP TABLE snapshots")
-    raw.execute("DROP TRIGGER timeline_schema_no_update")
-    raw.execute("DELETE FROM timeline_schema WHERE version = 3")
-    raw.commit()
-    raw.close()
+    back_to_version_2(path)
     reader = timeline.open(path, projection=SnapTrace(), create=False)  # changes nothing
     assert reader.state_at("2030-01-01") == expected
     reader.close()
