@@ -73,9 +73,10 @@ WORKER = """
 import json, sys
 sys.path.insert(0, {root!r})
 import timeline
-from timeline import _index
+from timeline import _index, log
 from tests.test_snapshots import SnapTrace
 _index.CHECKPOINT_EVERY = 2
+log._PRIME_FROM = 1  # start from the persisted sorted view however short the log
 for line in sys.stdin:
     ask = json.loads(line)
     tl = timeline.open(ask["url"], projection=SnapTrace()) if "schema" not in ask else \\

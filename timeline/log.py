@@ -8,7 +8,6 @@ by `at` among the records recorded by `k`.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import gc
@@ -79,7 +78,7 @@ T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
 _KNOWN_VIEWS: Final = 16
 _VIEW: Final = "timeline.view"
-_VIEW_FORMAT: Final = 1
+_VIEW_FORMAT: Final = 2  # 1 (base64 text) is ignored: the view is a cache, sorted again
 _PRIME_FROM: Final = 20_000  # below this many records, sorting is as quick as loading
 SNAPSHOT_EVERY: Final = 2048
 """Default spacing of persisted snapshots, in events (valid-time order)."""
@@ -906,14 +905,13 @@ class Timeline(Generic[S]):
         view = self._latest
         view.sources()  # merged
         data = b"".join(pack_columns(column) for column in (view.lo, view.hi, view.origin))
-        digest = hashlib.sha256(data).hexdigest()
         return SnapshotRow(
             _VIEW,
             _VIEW_FORMAT,
             len(view.origin),
             view.size,
             self._head.hash,
-            f"{digest}:{base64.b64encode(data).decode('ascii')}",
+            hashlib.sha256(data).digest() + data,  # raw bytes: no text to decode when loaded
         )
 
     def _resort(self) -> None:
@@ -947,22 +945,19 @@ class Timeline(Generic[S]):
             return False
         row = rows[-1]
         fields: tuple[object, ...] = (row.head, row.entries, row.state, row.key)
-        if not all(isinstance(f, t) for f, t in zip(fields, (int, int, str, str), strict=True)):
+        if not all(isinstance(f, t) for f, t in zip(fields, (int, int, bytes, str), strict=True)):
             return False  # a damaged row (SQLite keeps what it is given)
         if not 0 < row.head <= len(self._columns):
             return False
         at_head = self._reader.read_rows([row.head])
         if not at_head or at_head[0].hash != row.key:
             return False
-        digest, _, text = row.state.partition(":")
-        try:
-            data = base64.b64decode(text, validate=True)
-        except ValueError:
-            return False
+        stored = memoryview(row.state)
+        digest, data = stored[:32], stored[32:]
         third = len(data) // 3
         if len(data) != 3 * third or third != row.entries * 8:
             return False
-        if hashlib.sha256(data).hexdigest() != digest:
+        if hashlib.sha256(data).digest() != bytes(digest):
             return False
         lo, hi, origin = (unpack_columns(data[i * third : (i + 1) * third]) for i in range(3))
         if not _plausible(origin, self._columns, row.head):

@@ -157,8 +157,9 @@ class SnapshotRow(NamedTuple):
     key: str
     """The valid-time key of the last of those events: ``"earliest,latest,origin"`` (integers),
     so that a reader can tell whether the log still orders them the same way."""
-    state: str
-    """The state, as the projection's ``dump_state`` JSON."""
+    state: str | bytes
+    """The state, as the projection's ``dump_state`` JSON; bytes for the library's own binary
+    rows (the sorted view). A store gives back what it was given, of the same type."""
 
 
 MakeIndex = Callable[[Sequence[StoredRecord]], bytes]

@@ -12,6 +12,7 @@ One database may hold several logs, one per schema: ``timeline.open(url, schema=
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
@@ -24,6 +25,26 @@ from timeline.stores import Build, Head, MakeIndex, SnapshotRow
 __all__ = ["PostgresStore", "split_url"]
 
 SCHEMA_VERSION: Final = 3
+_BYTES: Final = "base64:"
+"""Marks a binary snapshot state in the TEXT column (JSON text never starts with it)."""
+
+
+def _state_text(row: SnapshotRow) -> SnapshotRow:
+    if isinstance(row.state, bytes):
+        return row._replace(state=_BYTES + base64.b64encode(row.state).decode("ascii"))
+    return row
+
+
+def _state_value(row: SnapshotRow) -> SnapshotRow:
+    state = row.state
+    if isinstance(state, str) and state.startswith(_BYTES):
+        try:
+            return row._replace(state=base64.b64decode(state[len(_BYTES) :], validate=True))
+        except ValueError:
+            return row  # damaged: the reader finds it is not what it wrote and skips it
+    return row
+
+
 _NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
@@ -298,16 +319,14 @@ class PostgresStore:
 
     def read_snapshots(self, projection: str, *, states: bool = True) -> list[SnapshotRow]:
         state = "state" if states else "''"
-        return list(
-            map(
-                SnapshotRow._make,
-                self._db.execute(
-                    f"SELECT projection, version, count, head, key, {state} FROM "
-                    f"{self.schema}.snapshots WHERE projection = %s ORDER BY count",
-                    (projection,),
-                ),
+        return [
+            _state_value(SnapshotRow._make(row))
+            for row in self._db.execute(
+                f"SELECT projection, version, count, head, key, {state} FROM "
+                f"{self.schema}.snapshots WHERE projection = %s ORDER BY count",
+                (projection,),
             )
-        )
+        ]
 
     def read_snapshot_state(self, projection: str, version: int, entries: int) -> str | None:
         row = self._db.execute(
@@ -323,7 +342,7 @@ class PostgresStore:
             "(projection, version, count, head, key, state) VALUES (%s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (projection, version, count) DO UPDATE SET "
             "head = EXCLUDED.head, key = EXCLUDED.key, state = EXCLUDED.state",
-            rows,
+            [_state_text(row) for row in rows],
         )
 
     def drop_snapshots(self, projection: str | None = None) -> int:
