@@ -952,6 +952,8 @@ class Timeline(Generic[S]):
         at_head = self._reader.read_rows([row.head])
         if not at_head or at_head[0].hash != row.key:
             return False
+        if not isinstance(row.state, bytes):
+            return False
         stored = memoryview(row.state)
         digest, data = stored[:32], stored[32:]
         third = len(data) // 3

@@ -129,12 +129,12 @@ def pack_columns(values: array[int]) -> bytes:
     return values.tobytes()
 
 
-def unpack_columns(data: bytes) -> array[int]:
+def unpack_columns(data: bytes | memoryview) -> array[int]:
     """The column `pack_columns` packed."""
     return unpack_index(data)
 
 
-def unpack_index(data: bytes) -> array[int]:
+def unpack_index(data: bytes | memoryview) -> array[int]:
     """The integers `pack_index` packed (four per row)."""
     values = array("q")
     values.frombytes(data)
