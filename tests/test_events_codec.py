@@ -7,9 +7,10 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import timeline
-from timeline import Correction, Event, InvalidEvent, Money, Retraction, UnknownEventType
+from timeline import Correction, Event, InvalidEvent, Money, Retraction, UnknownEventType, codec
 from timeline.codec import canonical_json, decode, encode, from_dict, to_dict
 from timeline.events import event_class, event_type_of, registered_types, upcast
 from timeline.support import AidPaused, Channel, DealSigned, LoanAnnounced, StatementMade
@@ -326,3 +327,87 @@ def test_a_value_of_the_wrong_type_is_an_invalid_event_naming_its_field() -> Non
         log.append(bad)
     assert info.value.field == "amount"
     assert log.head == 0
+
+
+# --- parse: msgspec where it can, json's value and json's errors always ---------------------------
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()  # beyond 64 bits too
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, and of the same types all the way down (1 == 1.0 == True would hide a change)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        assert isinstance(b, list)
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float):
+        return repr(a) == repr(b)  # -0.0 is not 0.0
+    return a == b
+
+
+@given(json_values)
+def test_parse_gives_the_value_json_gives_for_canonical_text(value: Any) -> None:
+    text = canonical_json(value)
+    assert _same(codec.parse(text), json.loads(text))
+
+
+def _outcome(fn: Any, text: str) -> tuple[str, object]:
+    try:
+        return "value", fn(text)
+    except (ValueError, RecursionError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+@given(st.text(alphabet=st.sampled_from('{}[]",:.-+eE0123456789 \\u\ud800tfnrlsaNIy\x00\ufeff')))
+def test_parse_accepts_and_refuses_exactly_what_json_does(text: str) -> None:
+    got, want = _outcome(codec.parse, text), _outcome(json.loads, text)
+    assert got[0] == want[0]
+    if got[0] == "value":
+        assert _same(got[1], want[1])
+    else:
+        assert got == want  # json's own message: the fallback raised it
+
+
+@given(
+    st.from_regex(r"-?(0|[1-9][0-9]{0,40})(\.[0-9]{1,30})?([eE][+-]?[0-9]{1,4})?", fullmatch=True)
+)
+def test_parse_reads_every_number_as_json_does(text: str) -> None:
+    got, want = _outcome(codec.parse, text), _outcome(json.loads, text)
+    assert got[0] == want[0]
+    assert _same(got[1], want[1]) if got[0] == "value" else got == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "18446744073709551616",  # orjson reads these two as floats
+        "-9223372036854775809",
+        '{"a":[1,-18446744073709551617]}',
+        "1e400",
+        "-1.7976931348623159e308",
+        "NaN",
+        '"\\ud800"',
+        "[" * 2000 + "]" * 2000,
+    ],
+)
+def test_parse_falls_back_to_json_where_msgspec_refuses(text: str) -> None:
+    assert _outcome(codec.parse, text) == _outcome(json.loads, text)
+
+
+def test_parse_without_msgspec_is_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codec, "_DECODE", None)
+    text = canonical_json({"b": [1, 2.5, "ü", None], "a": 2**70})
+    assert _same(codec.parse(text), json.loads(text))
+    ev = AidPaused(id="p", occurred="2025-03-03", provider="US", recipient="UA", channel="military")
+    assert codec.decode_trusted(*codec.stored_form(ev)) == ev

@@ -20,6 +20,11 @@ from typing import Any, Final
 import attrs
 import cattrs
 
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - a dependency; a platform without its wheel uses json
+    msgspec = None  # type: ignore[assignment]
+
 from timeline.errors import InvalidEvent, TimelineError, UnknownEventType
 from timeline.events import Event, MetaEvent, event_class, event_type_of, upcast
 from timeline.values import _to_decimal, optional_when
@@ -30,6 +35,7 @@ __all__ = [
     "decode",
     "encode",
     "from_dict",
+    "parse",
     "stored_form",
     "to_dict",
 ]
@@ -272,7 +278,7 @@ def stored_form(ev: Event | MetaEvent) -> tuple[str, int, str]:
         path, reason = _unjsonable(data, "") or ("", "cannot be stored as JSON")
         field = path.split(".")[0].split("[")[0] or None
         raise InvalidEvent(f"{name}.{path}: {reason}", field=field, event_type=name) from None
-    loaded = json.loads(text)  # neither read path changes it
+    loaded = parse(text)  # neither read path changes it
     back = from_dict(name, loaded)  # InvalidEvent naming the field of a wrong type
     trusted = _trusted(name, version, loaded)
     # equal as events, and (for fields left out of equality) equal as stored data
@@ -400,7 +406,7 @@ def _canonical_converter(fn: object) -> bool:
 
 def decode_trusted(name: str, version: int, data_json: str) -> Event | MetaEvent:
     """Decode a record this library wrote itself (see the note above); fall back to `decode`."""
-    return _trusted(name, version, json.loads(data_json))
+    return _trusted(name, version, parse(data_json))
 
 
 def _trusted(name: str, version: int, data: Any) -> Event | MetaEvent:
@@ -413,6 +419,25 @@ def _trusted(name: str, version: int, data: Any) -> Event | MetaEvent:
             except (KeyError, TypeError, ValueError, TimelineError):
                 pass  # not what we wrote: let the validating path say what is wrong
     return decode(name, version, data)
+
+
+_DECODE: Final = None if msgspec is None else msgspec.json.Decoder().decode
+
+
+def parse(text: str) -> Any:
+    """`json.loads(text)`, by msgspec where it can (three to four times faster).
+
+    Parsing only: the text that is hashed is always `canonical_json`'s. Where msgspec refuses a
+    text (NaN, 1e400, lone surrogates, deep nesting), `json.loads` parses it, so the value, and
+    any error, is json's (`tests/test_events_codec.py` checks that they agree, on integers of
+    any size and floats too: orjson, which reads integers beyond 64 bits as floats, would not).
+    """
+    if _DECODE is not None:
+        try:
+            return _DECODE(text)
+        except (msgspec.MsgspecError, RecursionError, UnicodeError):
+            pass
+    return json.loads(text)
 
 
 def canonical_json(obj: object) -> str:

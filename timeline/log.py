@@ -32,7 +32,7 @@ import pendulum
 
 from timeline import _html, _index, _jsonl, extensions, publish
 from timeline._index import Columns, Key, StaleView, View
-from timeline.codec import canonical_json, decode_trusted, stored_form
+from timeline.codec import canonical_json, decode_trusted, parse, stored_form
 from timeline.errors import (
     ConcurrencyError,
     DataError,
@@ -801,7 +801,7 @@ class Timeline(Generic[S]):
             text = self._reader.read_snapshot_state(row.projection, row.version, row.entries)
             if text is None:
                 raise LookupError("it was dropped meanwhile")
-            state = projection.load_state(json.loads(text))
+            state = projection.load_state(parse(text))
         except Exception as exc:  # noqa: BLE001 - a cache that cannot be read is skipped
             warnings.warn(
                 f"snapshot {row.projection} v{row.version} after {row.entries} events cannot be "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from timeline import _jsonl
 from timeline._open import _is_jsonl, _is_url, open, open_store  # noqa: A004 - timeline.open
-from timeline.codec import decode
+from timeline.codec import decode, parse
 from timeline.errors import IntegrityError, StoreError, TimelineError
 from timeline.events import registered_types
 from timeline.log import Timeline
@@ -132,7 +131,7 @@ def copy_log(
 def _decodable(row: StoredRecord) -> StoredRecord:
     if row.type in registered_types():
         try:
-            decode(row.type, row.version, json.loads(row.data))
+            decode(row.type, row.version, parse(row.data))
         except (TimelineError, ValueError) as exc:
             raise IntegrityError(
                 f"the event does not decode: {exc}", position=row.position
