@@ -517,3 +517,27 @@ def test_a_store_without_the_index_capability_is_read_through_a_derived_index() 
     assert other.save_snapshots(every=32, progress=False) == 0  # nowhere to keep them
     with pytest.raises(KeyError):
         other.record("nope")
+
+
+def test_an_older_knowledge_time_sees_what_later_corrections_and_retractions_changed() -> None:
+    """The view of an older knowledge time is derived from the latest one: the entries that
+    later records changed must come back as they were then (their old valid time, their old
+    version), not as the latest view holds them."""
+    tl = timeline.open(":memory:")
+    tl.append(
+        Mark(id="a", occurred="2020-01-01", label="x"),
+        Mark(id="b", occurred="2020-06-01", label="y"),
+        recorded_at="2026-01-01T00:00:00Z",
+    )
+    moved = Mark(id="a", occurred="2021-06-01", label="x2")
+    tl.append(
+        timeline.Correction(id="c", target="a", replacement=moved),
+        recorded_at="2026-01-02T00:00:00Z",
+    )
+    tl.append(timeline.Retraction(id="r", target="b"), recorded_at="2026-01-03T00:00:00Z")
+    assert [(e.id, e.label) for e in tl.events()] == [("a", "x2")]  # type: ignore[attr-defined]
+    before = "2026-01-01T12:00:00Z"
+    then = [(e.id, e.label) for e in tl.events("2020-12-31", known_at=before)]  # type: ignore[attr-defined]
+    assert then == [("a", "x"), ("b", "y")]
+    between = tl.events(known_at="2026-01-02T12:00:00Z")
+    assert [(e.id, e.label) for e in between] == [("b", "y"), ("a", "x2")]  # type: ignore[attr-defined]

@@ -133,11 +133,12 @@ class Columns:
         the views of knowledge `after` and `upto` hold the same entries."""
         positions = range(after + 1, upto + 1)
         origins = self.origin[after:upto]
-        events = compress(
-            zip(self.lo[after:upto], self.hi[after:upto], positions, strict=True),
-            map(operator.eq, origins, positions),
+        is_event = list(map(operator.eq, origins, positions))
+        los = self.lo[after:upto]
+        least = min(
+            compress(zip(los, self.hi[after:upto], positions, strict=True), is_event),
+            default=TOP_KEY,
         )
-        least = min(events, default=TOP_KEY)
         lo, meta = self.lo, self.meta
         for origin in compress(origins, map(operator.ne, origins, positions)):
             for version in (origin, *meta.get(origin, ())):  # every version it ever had
@@ -275,9 +276,14 @@ class View:
         view = cls(columns, latest.fetch)
         least = columns.least_touched(upto, latest.size)
         cut = latest.find(least)
-        # new events (beyond upto) and the origins later records changed
+        # new events (beyond upto: a C-level comparison) and the origins later records changed
         touched = set(columns.origin[upto : latest.size])
-        keep = list(map(operator.not_, map(touched.__contains__, latest.origin[cut:])))
+        changed = {o for o in touched if o <= upto}
+        keep = list(map(upto.__ge__, latest.origin[cut:]))
+        if changed:
+            for offset, origin in enumerate(latest.origin[cut:]):
+                if keep[offset] and origin in changed:
+                    keep[offset] = False
         for name in ("lo", "hi", "origin"):  # C-level passes: the untouched tail as it is
             column: array[int] = getattr(latest, name)
             kept = column[:cut]
@@ -285,9 +291,7 @@ class View:
             setattr(view, name, kept)
         version = {o: s for o, s in latest.version.items() if o <= upto and o not in touched}
         added = []
-        for origin in touched:
-            if origin > upto:
-                continue
+        for origin in changed:
             source = columns.version_at(origin, upto)
             if columns.meta.get(origin, [upto + 1])[0] <= upto:
                 version[origin] = source
