@@ -169,7 +169,50 @@ def run_timeline(n: int, workdir: Path) -> dict[str, float]:
     if postgres and n <= 100_000:
         _postgres(postgres, n, batches, out)
     _kiel(rng, out)
+    _physical(path, workdir, out)
     return out
+
+
+def _physical(path: Path, workdir: Path, out: dict[str, float]) -> None:
+    """The floor of this machine: the same stored rows written by raw ``sqlite3`` with the
+    same settings (WAL, synchronous=FULL, the same UNIQUE id), in the same batches, then one
+    scan. What timeline adds above it is its own work (encoding, the write and read checks,
+    the hash chain, the index)."""
+    import sqlite3
+
+    source = sqlite3.connect(path)
+    rows = source.execute(
+        "SELECT position, recorded_at, type, version, id, data, hash FROM records"
+    ).fetchall()
+    source.close()
+    insert = "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+    def raw(name: str, size: int) -> float:
+        db = sqlite3.connect(workdir / name, isolation_level=None)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute(
+            "CREATE TABLE records (position INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, "
+            "type TEXT NOT NULL, version INTEGER NOT NULL, id TEXT NOT NULL UNIQUE, "
+            "data TEXT NOT NULL, hash TEXT NOT NULL)"
+        )
+
+        def write() -> None:
+            for start in range(0, len(rows), size):
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(insert, rows[start : start + size])
+                db.execute("COMMIT")
+
+        seconds, _ = _timed(write)
+        db.close()
+        return len(rows) / seconds
+
+    out["raw sqlite3, same rows: batches of 100 (events/s)"] = raw("raw100.db", 100)
+    out["raw sqlite3, same rows: one batch (events/s)"] = raw("raw1.db", len(rows))
+    db = sqlite3.connect(workdir / "raw1.db")
+    seconds, count = _timed(lambda: sum(1 for _ in db.execute("SELECT * FROM records")))
+    db.close()
+    out["raw sqlite3, same rows: one scan (events/s)"] = count / seconds
 
 
 def _postgres(url: str, n: int, batches: list[list[Any]], out: dict[str, float]) -> None:

@@ -411,3 +411,9 @@ def test_parse_without_msgspec_is_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _same(codec.parse(text), json.loads(text))
     ev = AidPaused(id="p", occurred="2025-03-03", provider="US", recipient="UA", channel="military")
     assert codec.decode_trusted(*codec.stored_form(ev)) == ev
+
+
+@given(json_values)
+def test_canonical_json_is_exactly_json_dumps_with_sorted_keys(value: Any) -> None:
+    want = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json(value) == want

@@ -440,8 +440,15 @@ def parse(text: str) -> Any:
     return json.loads(text)
 
 
+_CANONICAL: Final = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(obj: object) -> str:
-    """JSON with sorted keys and no spaces: the form that is hashed."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    """JSON with sorted keys and no spaces: the form that is hashed.
+
+    Exactly ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False)`` (the encoder is built once: `json.dumps` builds the same one per call).
+    """
+    return _CANONICAL.encode(obj)
