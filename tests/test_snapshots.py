@@ -541,3 +541,24 @@ def test_an_older_knowledge_time_sees_what_later_corrections_and_retractions_cha
     assert then == [("a", "x"), ("b", "y")]
     between = tl.events(known_at="2026-01-02T12:00:00Z")
     assert [(e.id, e.label) for e in between] == [("b", "y"), ("a", "x2")]  # type: ignore[attr-defined]
+
+
+def test_a_copied_log_has_its_index(tmp_path: Path) -> None:
+    """copy_log derives and stores the index of the copy, so it opens without decoding."""
+    source = tmp_path / "source.db"
+    tl = timeline.open(source)
+    tl.append(*_marks(50))
+    tl.append(timeline.Retraction(id="r", target="m3"))
+    tl.close()
+    head = timeline.copy_log(source, tmp_path / "copy.jsonl")
+    assert timeline.copy_log(tmp_path / "copy.jsonl", tmp_path / "copy.db") == head
+    raw = sqlite3.connect(tmp_path / "copy.db")
+    ((indexed,),) = raw.execute("SELECT sum(count) FROM record_index").fetchall()
+    stored = raw.execute("SELECT data FROM record_index ORDER BY first").fetchall()
+    raw.close()
+    assert indexed == 51
+    original = sqlite3.connect(source)
+    blocks = original.execute("SELECT data FROM record_index ORDER BY first").fetchall()
+    assert b"".join(b for (b,) in stored) == b"".join(b for (b,) in blocks)  # the same rows
+    original.close()
+    assert len(timeline.open(tmp_path / "copy.db", create=False).events()) == 49

@@ -496,8 +496,9 @@ class Timeline(Generic[S]):
                 self._head = Head(last.position, last.hash, last.recorded_at)
                 self._latest.add(last.position)
                 records = []
+                moments = _Moments()  # a batch shares one recorded_at, mostly: parse it once
                 for row, ev in zip(rows, events, strict=True):
-                    record = Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
+                    record = Record(row.position, moments[row.recorded_at], ev, row.hash)
                     records.append(record)
                     if len(rows) <= self._cache_limit // 4:  # what was just written is read next
                         self._cache[row.position] = (record, _effective_of(ev))
@@ -505,8 +506,9 @@ class Timeline(Generic[S]):
                     self._cache.popitem(last=False)
                 return records
             self._sync()
+            moments = _Moments()
             return [
-                Record(row.position, parse_recorded(row.recorded_at)[1], ev, row.hash)
+                Record(row.position, moments[row.recorded_at], ev, row.hash)
                 for row, ev in zip(rows, events, strict=True)
             ]
 
@@ -1174,9 +1176,12 @@ def _index_rows(
     """The index rows of a batch being appended (`known`: positions of ids already logged)."""
     here = dict(known)
     made = []
+    stamps: dict[str, int] = {}
     for row, ev in zip(rows, events, strict=True):
         here[ev.id] = row.position
-        us = _recorded_us(row.recorded_at)
+        us = stamps.get(row.recorded_at)
+        if us is None:
+            us = stamps[row.recorded_at] = _recorded_us(row.recorded_at)
         if isinstance(ev, Event):
             made.append(IndexRow(row.position, us, *_bounds(ev), row.position))
         elif isinstance(ev, Correction):
@@ -1184,6 +1189,14 @@ def _index_rows(
         else:
             made.append(IndexRow(row.position, us, RETRACTED, RETRACTED, here[ev.target]))
     return made
+
+
+class _Moments(dict[str, pendulum.DateTime]):
+    """Stored `recorded_at` texts parsed once each (the rows of a batch share one, mostly)."""
+
+    def __missing__(self, text: str) -> pendulum.DateTime:
+        moment = self[text] = parse_recorded(text)[1]
+        return moment
 
 
 def _edited(position: int, column: str) -> IntegrityError:

@@ -15,6 +15,7 @@ from timeline.errors import IntegrityError, StoreError, TimelineError
 from timeline.events import registered_types
 from timeline.log import Timeline
 from timeline.progress import Progress
+from timeline.projection import HappenedProjection
 from timeline.records import GENESIS, Record, StoredRecord
 from timeline.stores import Store
 from timeline.verify import checked_rows, verify_store
@@ -123,6 +124,10 @@ def copy_log(
                     f"the target already holds {dst.head().position} records", path=target_text
                 )
             dst.append(lambda _head: rows, 0)
+            if all(row.type in registered_types() for row in rows):
+                # derive and store the index now, so that the copy opens without decoding
+                # (rows of a type this process does not know: the first writer that knows it)
+                Timeline(dst, projection=HappenedProjection())
             return verify_store(dst)
         finally:
             dst.close()
