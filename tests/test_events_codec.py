@@ -362,10 +362,10 @@ def test_parse_gives_the_value_json_gives_for_canonical_text(value: Any) -> None
     assert _same(codec.parse(text), json.loads(text))
 
 
-def _outcome(fn: Any, text: str) -> tuple[str, object]:
+def _outcome(fn: Any, text: object) -> tuple[str, object]:
     try:
         return "value", fn(text)
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         return type(exc).__name__, str(exc)
 
 
@@ -403,6 +403,11 @@ def test_parse_reads_every_number_as_json_does(text: str) -> None:
 )
 def test_parse_falls_back_to_json_where_msgspec_refuses(text: str) -> None:
     assert _outcome(codec.parse, text) == _outcome(json.loads, text)
+
+
+@pytest.mark.parametrize("value", [memoryview(b"[1]"), 1, None, b"[1]", bytearray(b"[2]")])
+def test_parse_of_anything_but_text_is_json_loads(value: Any) -> None:
+    assert _outcome(codec.parse, value) == _outcome(json.loads, value)
 
 
 def test_parse_without_msgspec_is_json(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -562,3 +562,45 @@ def test_a_copied_log_has_its_index(tmp_path: Path) -> None:
     assert b"".join(b for (b,) in stored) == b"".join(b for (b,) in blocks)  # the same rows
     original.close()
     assert len(timeline.open(tmp_path / "copy.db", create=False).events()) == 49
+
+
+STATES: list[str | bytes] = [
+    '{"a":1}',
+    "base64:AAAA",  # the first marker tried for binary rows in PostgreSQL: text again now
+    "\x01AAAA",
+    "\x02",
+    "",
+    b"",
+    b"\x00\x01\xff",
+]
+
+
+def _stores(tmp_path: Path) -> Iterator[Any]:
+    yield timeline.open(":memory:").store
+    yield timeline.open(tmp_path / "states.db").store
+    if POSTGRES:
+        yield timeline.open(POSTGRES, schema=f"snap_{uuid.uuid4().hex[:12]}").store
+
+
+def test_every_store_gives_back_a_snapshot_state_as_written(tmp_path: Path) -> None:
+    """Text and bytes, of the same type (found by review: PostgreSQL read a text state that
+    began with its binary marker as bytes). A binary row holds no JSON state."""
+    from timeline.stores import SnapshotRow
+
+    for store in _stores(tmp_path):
+        try:
+            rows = [SnapshotRow("s", 1, i, 1, "1,1,1", s) for i, s in enumerate(STATES, 1)]
+            assert store.write_snapshots(rows)
+            back = [row.state for row in store.read_snapshots("s")]
+            assert back == STATES
+            assert [type(s) for s in back] == [type(s) for s in STATES]
+            texts = [store.read_snapshot_state("s", 1, i) for i in range(1, len(STATES) + 1)]
+            assert texts == [s if isinstance(s, str) else None for s in STATES]
+        finally:
+            schema = getattr(store, "schema", None)
+            store.close()
+            if schema:
+                import psycopg
+
+                with psycopg.connect(POSTGRES or "", autocommit=True) as db:
+                    db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -431,8 +431,11 @@ def parse(text: str) -> Any:
     text (NaN, 1e400, lone surrogates, deep nesting), `json.loads` parses it, so the value, and
     any error, is json's (`tests/test_events_codec.py` checks that they agree, on integers of
     any size and floats too: orjson, which reads integers beyond 64 bits as floats, would not).
+    One difference is left: within a few levels of Python's recursion limit (nesting near
+    1,000 deep), msgspec may parse what `json.loads` refuses with `RecursionError`. Anything
+    but `str` goes to `json.loads`.
     """
-    if _DECODE is not None:
+    if _DECODE is not None and type(text) is str:
         try:
             return _DECODE(text)
         except (msgspec.MsgspecError, RecursionError, UnicodeError):

@@ -141,6 +141,7 @@ class Timeline(Generic[S]):
         self._placed: dict[tuple[str, int], int] = {}
         self._meta_checked_upto = 0
         self._primed = False
+        self._persisted_view = False  # the latest view started from the persisted one
         # one lock for taking records in, so a follower thread and a writer thread that share
         # this timeline never ingest the same record twice
         self._lock = threading.RLock()
@@ -649,10 +650,10 @@ class Timeline(Generic[S]):
                     if at is None:
                         return view.events()
                     return view.events(0, view.count_by(_query_us(at)))
-                except StaleView:
+                except IntegrityError as exc:
                     if attempt == 2:
                         raise
-                    self._resort()
+                    self._resort_or_raise(exc)
             raise AssertionError("unreachable")  # pragma: no cover
 
     @overload
@@ -698,8 +699,8 @@ class Timeline(Generic[S]):
                 view = self._view_of(n)
                 self._use_snapshots(proj, view, at_us)
                 state = view.state(proj, at_us, certain)
-            except StaleView:  # a persisted view that does not match: sort again, once
-                self._resort()
+            except IntegrityError as exc:  # a persisted view that does not match: sort again
+                self._resort_or_raise(exc)
                 view = self._view_of(n)
                 self._use_snapshots(proj, view, at_us)
                 state = view.state(proj, at_us, certain)
@@ -916,6 +917,14 @@ class Timeline(Generic[S]):
             hashlib.sha256(data).digest() + data,  # raw bytes: no text to decode when loaded
         )
 
+    def _resort_or_raise(self, exc: IntegrityError) -> None:
+        """Sort again if `exc` may come from the persisted sorted view (an entry that does not
+        match its event, or names a record that is not a live event); raise it otherwise. An
+        error of the records themselves comes back after the sort, from the index."""
+        if not (isinstance(exc, StaleView) or self._persisted_view):
+            raise exc
+        self._resort()
+
     def _resort(self) -> None:
         """Drop the views (a persisted one did not match the events) and sort from the index."""
         warnings.warn(
@@ -926,6 +935,7 @@ class Timeline(Generic[S]):
         )
         self._latest = View(self._columns, self._effective)
         self._latest.add(len(self._columns))
+        self._persisted_view = False
         self._views.clear()
         self._placed.clear()
         self._snapshots.clear()
@@ -938,6 +948,7 @@ class Timeline(Generic[S]):
             return
         self._primed = True
         if self._load_view(view):
+            self._persisted_view = True
             view.add(len(self._columns))
 
     def _load_view(self, view: View) -> bool:

@@ -206,7 +206,7 @@ class Indexed(Store, Protocol):
         ...
 
     def read_snapshot_state(self, projection: str, version: int, entries: int) -> str | None:
-        """The state of one stored snapshot, or None if there is none."""
+        """The JSON state of one stored snapshot, or None if there is none (or it is binary)."""
         ...
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:

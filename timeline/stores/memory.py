@@ -100,7 +100,7 @@ class MemoryStore:
 
     def read_snapshot_state(self, projection: str, version: int, entries: int) -> str | None:
         row = self._snapshots.get((projection, version, entries))
-        return None if row is None else str(row.state)
+        return row.state if row is not None and isinstance(row.state, str) else None
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
         with self._lock:

@@ -25,21 +25,31 @@ from timeline.stores import Build, Head, MakeIndex, SnapshotRow
 __all__ = ["PostgresStore", "split_url"]
 
 SCHEMA_VERSION: Final = 3
-_BYTES: Final = "base64:"
-"""Marks a binary snapshot state in the TEXT column (JSON text never starts with it)."""
+_BINARY: Final = "\x01"
+"""Starts a binary snapshot state, base64 after it, in the TEXT column; a text state that
+starts with it or with `_ESCAPED` gets `_ESCAPED` in front, so every state reads back as it was
+written, of the same type."""
+_ESCAPED: Final = "\x02"
 
 
 def _state_text(row: SnapshotRow) -> SnapshotRow:
-    if isinstance(row.state, bytes):
-        return row._replace(state=_BYTES + base64.b64encode(row.state).decode("ascii"))
+    state = row.state
+    if isinstance(state, bytes):
+        return row._replace(state=_BINARY + base64.b64encode(state).decode("ascii"))
+    if state.startswith((_BINARY, _ESCAPED)):
+        return row._replace(state=_ESCAPED + state)
     return row
 
 
 def _state_value(row: SnapshotRow) -> SnapshotRow:
     state = row.state
-    if isinstance(state, str) and state.startswith(_BYTES):
+    if not isinstance(state, str):
+        return row
+    if state.startswith(_ESCAPED):
+        return row._replace(state=state[1:])
+    if state.startswith(_BINARY):
         try:
-            return row._replace(state=base64.b64decode(state[len(_BYTES) :], validate=True))
+            return row._replace(state=base64.b64decode(state[1:], validate=True))
         except ValueError:
             return row  # damaged: the reader finds it is not what it wrote and skips it
     return row
@@ -334,7 +344,10 @@ class PostgresStore:
             "WHERE projection = %s AND version = %s AND count = %s",
             (projection, version, entries),
         ).fetchone()
-        return None if row is None else str(row[0])
+        if row is None:
+            return None
+        state = _state_value(SnapshotRow("", 0, 0, 0, "", str(row[0]))).state
+        return state if isinstance(state, str) else None  # a binary row holds no JSON state
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
         return self._write(

@@ -404,7 +404,9 @@ class SQLiteStore:
             ).fetchone()
         except sqlite3.Error as exc:
             raise _store_error(exc, self.path) from None
-        return None if row is None else str(row[0])
+        if row is None or isinstance(row[0], bytes):
+            return None  # a binary row holds no JSON state
+        return str(row[0])
 
     def write_snapshots(self, rows: Sequence[SnapshotRow]) -> bool:
         return self._write(
