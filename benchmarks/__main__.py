@@ -21,6 +21,7 @@ from timeline.progress import Progress
 HERE = Path(__file__).resolve().parent
 ES_LIMIT = 100_000  # eventsourcing rebuilds are linear: beyond this a run takes too long
 QUERY_UNITS = ("(ms)", "(ms/query)")
+HAND_WRITTEN = "<!-- Above: written by `--write`. Below: by hand, kept by `--write`. -->"
 
 
 def measure(library: str, n: int) -> dict[str, object]:
@@ -133,7 +134,10 @@ def main() -> None:
             f"timeline {version('timeline')}, eventsourcing {version('eventsourcing')}, "
             f"attrs {version('attrs')}, cattrs {version('cattrs')}, pendulum {version('pendulum')}"
         )
-        (HERE / "RESULTS.md").write_text(
+        results = HERE / "RESULTS.md"
+        kept = results.read_text(encoding="utf-8") if results.exists() else ""
+        hand_written = kept.partition(HAND_WRITTEN)[2] if HAND_WRITTEN in kept else ""
+        results.write_text(
             "# Benchmark results\n\n"
             f"Command: `python -m benchmarks --sizes {args.sizes} --repeat {args.repeat} --write` "
             "(what `nox -s bench -- --write` runs)\n\n"
@@ -143,7 +147,9 @@ def main() -> None:
             "`repository.get(id, version=v)` (its time travel); it has no knowledge-time queries.\n\n"
             + table
             + scale_table
-            + "\n",
+            + "\n\n"
+            + HAND_WRITTEN
+            + hand_written,
             encoding="utf-8",
         )
 
