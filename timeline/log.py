@@ -57,6 +57,7 @@ from timeline.records import (
 )
 from timeline.stores import (
     RETRACTED,
+    Answers,
     Build,
     Head,
     Indexed,
@@ -635,12 +636,22 @@ class Timeline(Generic[S]):
         return [self._record_at(p) for p in positions]
 
     def events(
-        self, at: TimeLike | None = None, *, known_at: TimeLike | None = None
+        self,
+        at: TimeLike | None = None,
+        *,
+        known_at: TimeLike | None = None,
+        on_server: bool = False,
     ) -> list[Event]:
         """Effective events (corrections applied, retractions removed) in valid-time order.
 
         With `at`, only those that occurred by then (their `earliest` at or before `at`).
+        ``on_server=True`` asks the store's server which records those are (PostgreSQL: its
+        ``effective()`` function over the index table ``record_keys``) instead of this
+        process's sorted view; the answer is the same, each row checked against the index
+        this process holds. A store that cannot answer raises `TypeError`.
         """
+        if on_server:
+            return self._events_on_server(at, known_at)
         with self._lock:
             self._sync()
             self._check_meta()
@@ -655,6 +666,38 @@ class Timeline(Generic[S]):
                         raise
                     self._resort_or_raise(exc)
             raise AssertionError("unreachable")  # pragma: no cover
+
+    def _events_on_server(self, at: TimeLike | None, known_at: TimeLike | None) -> list[Event]:
+        store = self._store
+        if not isinstance(store, Answers):
+            raise TypeError(
+                f"{type(store).__name__} cannot answer queries itself: on_server=True needs "
+                "a PostgreSQL log"
+            )
+        with self._lock:
+            self._sync()
+            self._check_meta()
+            upto = self._known_prefix(known_at)
+            at_us = None if at is None else _query_us(at)
+            rows = store.effective(at_us, None, upto)
+            columns = self._columns
+            for position, origin, lo, hi in rows:
+                held = (
+                    (
+                        columns.origin[position - 1],
+                        columns.lo[position - 1],
+                        columns.hi[position - 1],
+                    )
+                    if 0 < position <= upto
+                    else None
+                )
+                if held != (origin, lo, hi) or columns.version_at(origin, upto) != position:
+                    raise IntegrityError(
+                        "the server's index table record_keys does not match the index "
+                        "(`timeline verify` compares every row)",
+                        position=position,
+                    )
+            return self._effective([position for position, _, _, _ in rows])
 
     @overload
     def state_at(
@@ -1035,6 +1078,8 @@ class Timeline(Generic[S]):
             derived = self._derive_index(0, upto)
             stored = self._stored_columns(upto)
             self._check_view_cache()
+            if isinstance(self._store, Answers):
+                self._check_key_table(self._store.read_keys(), upto)
         for held in (self._columns, stored):
             for row in derived[: len(held)]:
                 p = row.position
@@ -1046,6 +1091,25 @@ class Timeline(Generic[S]):
                         position=p,
                     )
         return head
+
+    def _check_key_table(self, keys: bytes, upto: int) -> None:
+        """`verify`: the server's index table holds the index, row for row."""
+        held = self._columns
+        server = Columns()
+        if keys:
+            server.extend([(1, keys)], min(upto, len(keys) // 32))
+        if len(server) < upto:
+            raise IntegrityError(
+                "the index table record_keys ends before the log", position=len(server) + 1
+            )
+        for name in ("recorded", "lo", "hi", "origin"):
+            mine, theirs = getattr(held, name), getattr(server, name)
+            if mine != theirs:
+                at = next(i for i, (a, b) in enumerate(zip(mine, theirs, strict=False)) if a != b)
+                raise IntegrityError(
+                    f"the index table record_keys does not match the index (column {name})",
+                    position=at + 1,
+                )
 
     def _stored_columns(self, upto: int) -> Columns:
         """The index as stored (its blocks from position 1, as far as they reach)."""

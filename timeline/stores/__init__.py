@@ -26,6 +26,7 @@ from timeline.records import GENESIS, StoredRecord
 
 __all__ = [
     "RETRACTED",
+    "Answers",
     "Build",
     "Head",
     "IndexRow",
@@ -83,6 +84,24 @@ class Waits(Protocol):
     def wait(self, after: int, timeout: float) -> bool:
         """Block until a record after position `after` is committed, or `timeout` seconds pass;
         return whether one is there."""
+        ...
+
+
+@runtime_checkable
+class Answers(Protocol):
+    """The optional capability of a store whose server holds the index as rows and answers
+    "which records are in effect at (at, known_at)" itself (PostgreSQL: ``effective()``)."""
+
+    def effective(
+        self, at_us: int | None, known_us: int | None, upto: int | None = None
+    ) -> list[tuple[int, int, int, int]]:
+        """(position, origin, earliest, latest) of the records in effect at valid time `at_us`
+        as known at `known_us` (microseconds; None: any, now) among the first `upto` records
+        (None: all), in valid-time order."""
+        ...
+
+    def read_keys(self) -> bytes:
+        """The server's index rows, every position in order, packed as `pack_index` packs."""
         ...
 
 

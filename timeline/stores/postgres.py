@@ -20,7 +20,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from timeline.errors import ConcurrencyError, DuplicateEventId, IntegrityError, StoreError
 from timeline.records import StoredRecord
-from timeline.stores import Build, Head, MakeIndex, SnapshotRow
+from timeline.stores import (
+    RETRACTED,
+    Build,
+    Head,
+    IndexRow,
+    MakeIndex,
+    SnapshotRow,
+    pack_index,
+)
 
 __all__ = ["PostgresStore", "split_url"]
 
@@ -136,6 +144,62 @@ CREATE TABLE IF NOT EXISTS {schema}.snapshots (
     state      TEXT    NOT NULL,
     PRIMARY KEY (projection, version, count)
 );
+-- the index as rows, derived by the server from each block in the transaction that writes it,
+-- so that the events in effect at (at, known_at) are a query the server answers: effective()
+CREATE TABLE IF NOT EXISTS {schema}.record_keys (
+    position    BIGINT PRIMARY KEY,
+    recorded_us BIGINT NOT NULL,
+    lo          BIGINT NOT NULL,
+    hi          BIGINT NOT NULL,
+    origin      BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS record_keys_origin ON {schema}.record_keys (origin, position);
+CREATE OR REPLACE FUNCTION {schema}.le64(b BYTEA, o INTEGER) RETURNS BIGINT
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT get_byte(b, o)::bigint | (get_byte(b, o + 1)::bigint << 8) | (get_byte(b, o + 2)::bigint << 16) | (get_byte(b, o + 3)::bigint << 24) | (get_byte(b, o + 4)::bigint << 32) | (get_byte(b, o + 5)::bigint << 40) | (get_byte(b, o + 6)::bigint << 48) | (get_byte(b, o + 7)::bigint << 56) $$;
+CREATE OR REPLACE FUNCTION {schema}.key_rows(first BIGINT, n INTEGER, data BYTEA)
+    RETURNS TABLE ("position" BIGINT, recorded_us BIGINT, lo BIGINT, hi BIGINT, origin BIGINT)
+    LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT first + i, {schema}.le64(data, i * 32), {schema}.le64(data, i * 32 + 8),
+           {schema}.le64(data, i * 32 + 16), {schema}.le64(data, i * 32 + 24)
+    FROM generate_series(0, n - 1) AS i $$;
+CREATE OR REPLACE FUNCTION {schema}.index_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {schema}.record_keys
+        SELECT * FROM {schema}.key_rows(NEW.first, NEW.count, NEW.data)
+        ON CONFLICT (position) DO UPDATE SET recorded_us = EXCLUDED.recorded_us,
+            lo = EXCLUDED.lo, hi = EXCLUDED.hi, origin = EXCLUDED.origin;
+    RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS record_index_keys ON {schema}.record_index;
+CREATE TRIGGER record_index_keys AFTER INSERT OR UPDATE ON {schema}.record_index
+    FOR EACH ROW EXECUTE FUNCTION {schema}.index_keys();
+-- a log indexed before this table existed gets its rows once
+INSERT INTO {schema}.record_keys
+    SELECT k.* FROM {schema}.record_index AS r,
+        {schema}.key_rows(r.first, r.count, r.data) AS k
+    WHERE r.first + r.count - 1 >
+        coalesce((SELECT max(position) FROM {schema}.record_keys), 0)
+    ON CONFLICT (position) DO NOTHING;
+-- the records in effect at valid time at_us (their earliest at or before it; NULL: any) as
+-- known at known_us (recorded at or before it; NULL: now) among the first upto records (NULL:
+-- all), in valid-time order: for each event, its latest version by then (a correction, whose
+-- replacement is in effect), none if that is a retraction
+DROP FUNCTION IF EXISTS {schema}.effective(BIGINT, BIGINT);
+CREATE OR REPLACE FUNCTION {schema}.effective(
+    at_us BIGINT, known_us BIGINT DEFAULT NULL, upto BIGINT DEFAULT NULL
+)
+    RETURNS TABLE ("position" BIGINT, origin BIGINT, lo BIGINT, hi BIGINT)
+    LANGUAGE sql STABLE AS $$
+    SELECT k.position, k.origin, k.lo, k.hi FROM (
+        SELECT DISTINCT ON (r.origin) r.position, r.origin, r.lo, r.hi
+        FROM {schema}.record_keys AS r
+        WHERE (known_us IS NULL OR r.recorded_us <= known_us)
+            AND (upto IS NULL OR r.position <= upto)
+        ORDER BY r.origin, r.position DESC
+    ) AS k
+    WHERE k.lo <> {RETRACTED} AND (at_us IS NULL OR k.lo <= at_us)
+    ORDER BY k.lo, k.hi, k.origin $$;
 INSERT INTO {schema}.timeline_schema (version)
     SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (
         SELECT 1 FROM {schema}.timeline_schema WHERE version >= {SCHEMA_VERSION}
@@ -280,6 +344,36 @@ class PostgresStore:
             if len(rows) < 1000:
                 return
             after = rows[-1][0] + rows[-1][1] - 1
+
+    def effective(
+        self, at_us: int | None, known_us: int | None, upto: int | None = None
+    ) -> list[tuple[int, int, int, int]]:
+        """(position, origin, earliest, latest) of the records in effect at valid time `at_us`
+        as known at `known_us` (microseconds since the epoch; None: any, now) among the first
+        `upto` records, in valid-time order, answered by the server from ``record_keys``
+        (the SQL function ``effective(at_us, known_us, upto)`` of the log's schema)."""
+        try:
+            return [
+                (int(p), int(o), int(lo), int(hi))
+                for p, o, lo, hi in self._db.execute(
+                    "SELECT position, origin, lo, hi "
+                    f"FROM {self.schema}.effective(%s::bigint, %s::bigint, %s::bigint)",
+                    (at_us, known_us, upto),
+                )
+            ]
+        except self._psycopg.Error as exc:
+            raise StoreError(str(exc).strip().splitlines()[0], path=self._safe_url()) from None
+
+    def read_keys(self) -> bytes:
+        """Every row of `record_keys` in position order, packed as index blocks are."""
+        rows = self._db.execute(
+            f"SELECT position, recorded_us, lo, hi, origin FROM {self.schema}.record_keys "
+            "ORDER BY position"
+        ).fetchall()
+        for expected, row in enumerate(rows, 1):
+            if row[0] != expected:
+                raise IntegrityError("the index table record_keys has a gap", position=expected)
+        return pack_index([IndexRow(*row) for row in rows])
 
     def add_index(self, first: int, data: bytes) -> bool:
         return self._write(_insert_index(self.schema), [(first, len(data) // 32, data)])
