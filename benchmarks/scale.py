@@ -136,6 +136,13 @@ def probe(url: str, n: int, schema: str | None) -> dict[str, float]:
     out[f"{prefix}new known_at, later records in the last 10 % of valid time (ms)"] = seconds * 1000
     seconds, _ = _timed(lambda: tl.state_at("2025-12-31", known_at=cut))
     out[f"{prefix}  … the same knowledge, at the end of valid time (ms)"] = seconds * 1000
+    if schema:  # the same question answered by the server (record_keys) and by this process
+        early = "2022-01-31"  # about 1/48 of the events: what is timed is finding them
+        seconds, on_server = _timed(lambda: tl.events(early, known_at=cut, on_server=True))
+        out[f"{prefix}events(at, known_at) answered by the server (ms)"] = seconds * 1000
+        seconds, here = _timed(lambda: tl.events(early, known_at=cut))
+        out[f"{prefix}  … the same, by this process's view (ms)"] = seconds * 1000
+        assert on_server == here
     for t in times[101:1101]:
         tl.state_at(t)
     seconds, _ = _timed(lambda: [tl.state_at(t) for t in times[101:1101]])
