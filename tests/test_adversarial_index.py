@@ -24,7 +24,7 @@ import pytest
 
 import timeline
 from tests.test_properties import START, Mark, reference
-from tests.test_snapshots import SnapTrace, back_to_version_2
+from tests.test_snapshots import SnapTrace, back_to_version_2, edit_file, snapshotted
 from timeline import Correction, IntegrityError, Retraction
 from timeline import log as tlog
 from timeline.errors import TimelineError
@@ -384,14 +384,8 @@ def test_a_damaged_snapshot_row_is_skipped(
 ) -> None:
     monkeypatch.setattr(tlog, "_PRIME_FROM", 10)
     path = tmp_path / "log.db"
-    tl = timeline.open(path, projection=SnapTrace())
-    tl.append(*_marks(100))
-    tl.save_snapshots(every=32, progress=False)
-    tl.close()
-    raw = sqlite3.connect(path)
-    raw.execute(sql)
-    raw.commit()
-    raw.close()
+    snapshotted(path, _marks(100))
+    edit_file(path, sql)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         state = timeline.open(path, projection=SnapTrace()).state_at(END)  # was: TypeError
@@ -511,12 +505,7 @@ def test_a_view_entry_naming_no_live_event_is_sorted_again(
     effect as an event) instead of sorting the view again."""
     monkeypatch.setattr(tlog, "_PRIME_FROM", 1)
     path = tmp_path / "log.db"
-    tl = timeline.open(path, projection=SnapTrace())
-    tl.append(*_marks(62))
-    tl.append(Retraction(id="r", target="m3"))
-    tl.append(*_marks(1, start=62))
-    tl.save_snapshots(every=32, progress=False)
-    tl.close()
+    snapshotted(path, _marks(62), [Retraction(id="r", target="m3")], _marks(1, start=62))
 
     def edit(origins: Any) -> None:
         origins[10] = origin
@@ -535,15 +524,12 @@ def test_an_error_of_the_records_still_surfaces_with_a_persisted_view(
     """Sorting again is for the view's own damage: an edited record is still an error."""
     monkeypatch.setattr(tlog, "_PRIME_FROM", 1)
     path = tmp_path / "log.db"
-    tl = timeline.open(path, projection=SnapTrace())
-    tl.append(*_marks(40))
-    tl.save_snapshots(every=32, progress=False)
-    tl.close()
-    raw = sqlite3.connect(path)
-    raw.execute("DROP TRIGGER records_no_update")
-    raw.execute("UPDATE records SET data = replace(data, '\"a\"', '\"b\"') WHERE position = 35")
-    raw.commit()
-    raw.close()
+    snapshotted(path, _marks(40))
+    edit_file(
+        path,
+        "DROP TRIGGER records_no_update",
+        "UPDATE records SET data = replace(data, '\"a\"', '\"b\"') WHERE position = 35",
+    )
     from tests.test_properties import Trace
 
     with warnings.catch_warnings():

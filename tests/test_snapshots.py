@@ -272,14 +272,8 @@ def test_snapshots_are_dropped_at_will_and_answers_stay(tmp_path: Path) -> None:
 
 def test_an_unreadable_snapshot_is_skipped_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
-    tl = timeline.open(path, projection=SnapTrace())
-    tl.append(*_marks(100))
-    tl.save_snapshots(every=32, progress=False)
-    tl.close()
-    raw = sqlite3.connect(path)
-    raw.execute("UPDATE snapshots SET state = '{broken' WHERE count = 96")
-    raw.commit()
-    raw.close()
+    snapshotted(path, _marks(100))
+    edit_file(path, "UPDATE snapshots SET state = '{broken' WHERE count = 96")
     with pytest.warns(RuntimeWarning, match="cannot be read"):
         state = timeline.open(path, projection=SnapTrace()).state_at("2030-01-01")
     assert state == tuple(f"m{i}:a" for i in range(100))
@@ -352,6 +346,23 @@ def test_an_impossible_index_is_refused_at_open(tmp_path: Path) -> None:
     _write_block(path, first, data[:-5])  # a torn block
     with pytest.raises(IntegrityError, match="damaged block"):
         timeline.open(path)
+
+
+def snapshotted(path: Path, *batches: list[Any], every: int = 32) -> None:
+    """A SnapTrace log at `path`: the batches appended, then its snapshots saved."""
+    with timeline.open(path, projection=SnapTrace()) as tl:
+        for batch in batches:
+            tl.append(*batch)
+        tl.save_snapshots(every=every, progress=False)
+
+
+def edit_file(path: Path, *statements: str) -> None:
+    """Run SQL on the SQLite file at `path` behind the library's back (a tamper, a damage)."""
+    raw = sqlite3.connect(path)
+    for statement in statements:
+        raw.execute(statement)
+    raw.commit()
+    raw.close()
 
 
 def back_to_version_2(path: Path) -> None:
