@@ -285,21 +285,22 @@ class Timeline(Generic[S]):
         targets: list[tuple[int, str, int]] = []
         loaded: list[tuple[Record, Event | None]] = []
         for position in wanted:
-            row = rows.get(position)
-            if row is None:
+            if position not in rows:
                 raise IntegrityError("the record is missing from the store", position=position)
-            before = rows.get(position - 1) if position > 1 else None
-            if position > 1 and before is None:
+            if position > 1 and position - 1 not in rows:
                 raise IntegrityError("the record before is missing", position=position - 1)
-            if before is None:
-                check_link(row, position, GENESIS, "")
-            else:
-                check_link(row, position, before.hash, before.recorded_at)
-            after = rows.get(position + 1)
-            if after is not None:
-                check_link(after, position + 1, row.hash, row.recorded_at)
-            elif position < head:
+            if position < head and position + 1 not in rows:
                 raise IntegrityError("the record after is missing", position=position + 1)
+        # the links into each wanted record and out of it, each checked once (neighbours that
+        # are wanted too share a link)
+        for link in sorted(set(wanted) | {p + 1 for p in wanted if p < head}):
+            before = rows.get(link - 1)
+            if before is None:
+                check_link(rows[link], link, GENESIS, "")
+            else:
+                check_link(rows[link], link, before.hash, before.recorded_at)
+        for position in wanted:
+            row = rows[position]
             record = self._decode(row)
             ev = record.event
             if _recorded_us(row.recorded_at) != columns.recorded[position - 1]:
