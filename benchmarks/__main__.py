@@ -16,6 +16,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+import timeline
 from timeline.progress import Progress
 
 HERE = Path(__file__).resolve().parent
@@ -131,7 +132,7 @@ def main() -> None:
         machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"
         versions = (
             f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}, "
-            f"timeline {version('timeline')}, eventsourcing {version('eventsourcing')}, "
+            f"timeline {timeline.__version__}, eventsourcing {version('eventsourcing')}, "
             f"attrs {version('attrs')}, cattrs {version('cattrs')}, pendulum {version('pendulum')}"
         )
         results = HERE / "RESULTS.md"
