@@ -1,7 +1,7 @@
 """PostgreSQL answers "which events are in effect at (at, known_at)" itself.
 
-Its index table ``record_keys`` is derived by the server from each index block, in the
-transaction that writes the block; the SQL function ``effective()`` answers from it. The
+Its index table ``record_keys`` is written with each index block, in the same transaction;
+the SQL function ``effective()`` answers from it. The
 answers must be those of the process's own sorted view, for random logs with late events,
 corrections and retractions, and an edited table must be found.
 """
@@ -114,7 +114,7 @@ def test_a_log_indexed_before_the_table_existed_gets_its_rows(server: Any, schem
     with timeline.open(URL, schema=schema) as tl:
         assert tl.events(on_server=True) == tl.events()
         tl.verify()
-        tl.append(Mark(id="d", occurred="2019", label="later"))  # and the trigger fills it on
+        tl.append(Mark(id="d", occurred="2019", label="later"))  # and appends fill it on
         assert tl.events(on_server=True) == tl.events()
 
 
@@ -143,3 +143,16 @@ def test_an_edited_index_table_is_an_integrity_error(
 def test_a_store_that_cannot_answer_says_so(tmp_path: Path) -> None:
     with timeline.open(tmp_path / "log.db") as tl, pytest.raises(TypeError, match="PostgreSQL"):
         tl.events(on_server=True)
+
+
+def test_rows_an_older_writer_left_out_are_refused_then_filled(server: Any, schema: str) -> None:
+    """A writer of an earlier version appends blocks without their rows: the server refuses to
+    answer from a table behind the log, and the next writer to open the log fills it."""
+    with _small_log(schema) as tl:
+        server.execute(f"DELETE FROM {schema}.record_keys WHERE position > 3")
+        with pytest.raises(timeline.StoreError, match="behind the log"):
+            tl.events(on_server=True)
+    assert URL is not None
+    with timeline.open(URL, schema=schema) as again:
+        assert again.events(on_server=True) == again.events()
+        again.verify()

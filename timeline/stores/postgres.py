@@ -28,6 +28,7 @@ from timeline.stores import (
     MakeIndex,
     SnapshotRow,
     pack_index,
+    unpack_index,
 )
 
 __all__ = ["PostgresStore", "split_url"]
@@ -144,7 +145,7 @@ CREATE TABLE IF NOT EXISTS {schema}.snapshots (
     state      TEXT    NOT NULL,
     PRIMARY KEY (projection, version, count)
 );
--- the index as rows, derived by the server from each block in the transaction that writes it,
+-- the index as rows (written by the writer in the transaction of the block they come from),
 -- so that the events in effect at (at, known_at) are a query the server answers: effective()
 CREATE TABLE IF NOT EXISTS {schema}.record_keys (
     position    BIGINT PRIMARY KEY,
@@ -154,43 +155,24 @@ CREATE TABLE IF NOT EXISTS {schema}.record_keys (
     origin      BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS record_keys_origin ON {schema}.record_keys (origin, position);
-CREATE OR REPLACE FUNCTION {schema}.le64(b BYTEA, o INTEGER) RETURNS BIGINT
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT get_byte(b, o)::bigint | (get_byte(b, o + 1)::bigint << 8) | (get_byte(b, o + 2)::bigint << 16) | (get_byte(b, o + 3)::bigint << 24) | (get_byte(b, o + 4)::bigint << 32) | (get_byte(b, o + 5)::bigint << 40) | (get_byte(b, o + 6)::bigint << 48) | (get_byte(b, o + 7)::bigint << 56) $$;
-CREATE OR REPLACE FUNCTION {schema}.key_rows(first BIGINT, n INTEGER, data BYTEA)
-    RETURNS TABLE ("position" BIGINT, recorded_us BIGINT, lo BIGINT, hi BIGINT, origin BIGINT)
-    LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT first + i, {schema}.le64(data, i * 32), {schema}.le64(data, i * 32 + 8),
-           {schema}.le64(data, i * 32 + 16), {schema}.le64(data, i * 32 + 24)
-    FROM generate_series(0, n - 1) AS i $$;
-CREATE OR REPLACE FUNCTION {schema}.index_keys() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO {schema}.record_keys
-        SELECT * FROM {schema}.key_rows(NEW.first, NEW.count, NEW.data)
-        ON CONFLICT (position) DO UPDATE SET recorded_us = EXCLUDED.recorded_us,
-            lo = EXCLUDED.lo, hi = EXCLUDED.hi, origin = EXCLUDED.origin;
-    RETURN NEW;
-END $$;
-DROP TRIGGER IF EXISTS record_index_keys ON {schema}.record_index;
-CREATE TRIGGER record_index_keys AFTER INSERT OR UPDATE ON {schema}.record_index
-    FOR EACH ROW EXECUTE FUNCTION {schema}.index_keys();
--- a log indexed before this table existed gets its rows once
-INSERT INTO {schema}.record_keys
-    SELECT k.* FROM {schema}.record_index AS r,
-        {schema}.key_rows(r.first, r.count, r.data) AS k
-    WHERE r.first + r.count - 1 >
-        coalesce((SELECT max(position) FROM {schema}.record_keys), 0)
-    ON CONFLICT (position) DO NOTHING;
 -- the records in effect at valid time at_us (their earliest at or before it; NULL: any) as
 -- known at known_us (recorded at or before it; NULL: now) among the first upto records (NULL:
 -- all), in valid-time order: for each event, its latest version by then (a correction, whose
 -- replacement is in effect), none if that is a retraction
-DROP FUNCTION IF EXISTS {schema}.effective(BIGINT, BIGINT);
-CREATE OR REPLACE FUNCTION {schema}.effective(
+DROP FUNCTION IF EXISTS {schema}.effective(BIGINT, BIGINT, BIGINT);
+CREATE FUNCTION {schema}.effective(
     at_us BIGINT, known_us BIGINT DEFAULT NULL, upto BIGINT DEFAULT NULL
 )
     RETURNS TABLE ("position" BIGINT, origin BIGINT, lo BIGINT, hi BIGINT)
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+BEGIN
+    IF coalesce((SELECT max(k.position) FROM {schema}.record_keys AS k), 0) <>
+            coalesce((SELECT max(r.position) FROM {schema}.records AS r), 0) THEN
+        RAISE EXCEPTION 'record_keys is behind the log: a writer of timeline 0.2 or later fills '
+            'it when it opens the log';
+    END IF;
+    RETURN QUERY
     SELECT k.position, k.origin, k.lo, k.hi FROM (
         SELECT DISTINCT ON (r.origin) r.position, r.origin, r.lo, r.hi
         FROM {schema}.record_keys AS r
@@ -199,7 +181,8 @@ CREATE OR REPLACE FUNCTION {schema}.effective(
         ORDER BY r.origin, r.position DESC
     ) AS k
     WHERE k.lo <> {RETRACTED} AND (at_us IS NULL OR k.lo <= at_us)
-    ORDER BY k.lo, k.hi, k.origin $$;
+    ORDER BY k.lo, k.hi, k.origin;
+END $$;
 INSERT INTO {schema}.timeline_schema (version)
     SELECT {SCHEMA_VERSION} WHERE NOT EXISTS (
         SELECT 1 FROM {schema}.timeline_schema WHERE version >= {SCHEMA_VERSION}
@@ -244,6 +227,11 @@ class PostgresStore:
             raise StoreError(
                 f"schema version {row and row[0]} is not {SCHEMA_VERSION}", path=self._safe_url()
             )
+        try:
+            self._fill_keys()
+        except self._psycopg.Error as exc:
+            self._db.close()
+            raise StoreError(str(exc).strip().splitlines()[0], path=self._safe_url()) from None
 
     def _safe_url(self) -> str:
         parts = urlsplit(self.url)
@@ -303,9 +291,11 @@ class PostgresStore:
                         rows,
                     )
                     if index is not None and rows:
+                        block = index(rows)
                         cursor.execute(
-                            _insert_index(self.schema), (rows[0].position, len(rows), index(rows))
+                            _insert_index(self.schema), (rows[0].position, len(rows), block)
                         )
+                        self._copy_keys(cursor, rows[0].position, block)
                 if rows:
                     self._db.execute(
                         "SELECT pg_notify(%s, %s)", (self._channel, str(rows[-1].position))
@@ -376,7 +366,49 @@ class PostgresStore:
         return pack_index([IndexRow(*row) for row in rows])
 
     def add_index(self, first: int, data: bytes) -> bool:
-        return self._write(_insert_index(self.schema), [(first, len(data) // 32, data)])
+        try:
+            with self._db.transaction(), self._db.cursor() as cursor:
+                cursor.execute(_insert_index(self.schema), (first, len(data) // 32, data))
+                self._copy_keys(cursor, first, data)
+        except (
+            self._psycopg.errors.ReadOnlySqlTransaction,
+            self._psycopg.errors.InsufficientPrivilege,
+        ):
+            return False
+        except self._psycopg.Error as exc:
+            raise StoreError(str(exc).strip().splitlines()[0], path=self._safe_url()) from None
+        return True
+
+    def _copy_keys(self, cursor: Any, first: int, block: bytes) -> None:
+        """Write the rows of `record_keys` of one index block (in the caller's transaction)."""
+        values = unpack_index(block)
+        last = first + len(values) // 4 - 1
+        cursor.execute(
+            f"DELETE FROM {self.schema}.record_keys WHERE position BETWEEN %s AND %s",
+            (first, last),
+        )
+        with cursor.copy(
+            f"COPY {self.schema}.record_keys (position, recorded_us, lo, hi, origin) FROM STDIN"
+        ) as copy:
+            for offset in range(0, len(values), 4):
+                copy.write_row((first + offset // 4, *values[offset : offset + 4]))
+
+    def _fill_keys(self) -> None:
+        """Give a log indexed before `record_keys` existed (or appended to by an older
+        version since) the rows its index blocks hold and the table lacks."""
+        with self._db.transaction(), self._db.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._channel,))
+            row = cursor.execute(
+                f"SELECT coalesce(max(position), 0) FROM {self.schema}.record_keys"
+            ).fetchone()
+            have = int(row[0]) if row else 0
+            blocks = cursor.execute(
+                f"SELECT first, data FROM {self.schema}.record_index "
+                "WHERE first + count - 1 > %s ORDER BY first",
+                (have,),
+            ).fetchall()
+            for first, data in blocks:
+                self._copy_keys(cursor, int(first), bytes(data))
 
     def read_page(self, after: int, limit: int) -> list[StoredRecord]:
         return list(
