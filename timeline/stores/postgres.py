@@ -159,8 +159,7 @@ CREATE INDEX IF NOT EXISTS record_keys_origin ON {schema}.record_keys (origin, p
 -- known at known_us (recorded at or before it; NULL: now) among the first upto records (NULL:
 -- all), in valid-time order: for each event, its latest version by then (a correction, whose
 -- replacement is in effect), none if that is a retraction
-DROP FUNCTION IF EXISTS {schema}.effective(BIGINT, BIGINT, BIGINT);
-CREATE FUNCTION {schema}.effective(
+CREATE OR REPLACE FUNCTION {schema}.effective(
     at_us BIGINT, known_us BIGINT DEFAULT NULL, upto BIGINT DEFAULT NULL
 )
     RETURNS TABLE ("position" BIGINT, origin BIGINT, lo BIGINT, hi BIGINT)
