@@ -615,3 +615,17 @@ def test_every_store_gives_back_a_snapshot_state_as_written(tmp_path: Path) -> N
 
                 with psycopg.connect(POSTGRES or "", autocommit=True) as db:
                     db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def test_an_older_knowledge_time_at_the_first_instant_a_later_record_touches() -> None:
+    """Below the earliest valid time that later records touch, the latest view answers for an
+    older knowledge time; at that very instant it must not (the later event occurred by then)."""
+    tl = timeline.open(":memory:")
+    tl.append(Mark(id="a", occurred="2020-01-01", label="x"), recorded_at="2026-01-01")
+    tl.append(Mark(id="b", occurred="2020-01-02", label="y"), recorded_at="2026-01-02")
+    first_instant = "2020-01-02T00:00:00+00:00"
+    assert [e.id for e in tl.events(first_instant, known_at="2026-01-01T12:00:00Z")] == ["a"]
+    assert [e.id for e in tl.events(first_instant)] == ["a", "b"]
+    assert [e.id for e in tl.events("2020-01-01", known_at="2026-01-01T12:00:00Z")] == ["a"]
+    trace = tl.state_at(first_instant, known_at="2026-01-01T12:00:00Z", projection=SnapTrace())
+    assert trace == ("a:x",)

@@ -138,6 +138,7 @@ class Timeline(Generic[S]):
         self._cache: OrderedDict[int, tuple[Record, Event | None]] = OrderedDict()
         self._latest = View(self._columns, self._effective)
         self._views: OrderedDict[int, View] = OrderedDict()
+        self._least: dict[tuple[int, int], Key] = {}  # (known prefix, size) -> least touched
         self._snapshots: dict[str, list[SnapshotRow]] = {}
         self._placed: dict[tuple[str, int], int] = {}
         self._meta_checked_upto = 0
@@ -656,8 +657,11 @@ class Timeline(Generic[S]):
         with self._lock:
             self._sync()
             self._check_meta()
+            n = self._known_prefix(known_at)
+            if at is not None:
+                n = self._same_below(n, _query_us(at))
             for attempt in (1, 2):
-                view = self._view(known_at)
+                view = self._view_of(n)
                 try:
                     if at is None:
                         return view.events()
@@ -739,13 +743,14 @@ class Timeline(Generic[S]):
             n = self._known_prefix(known_at)
             self._prime()
             self._check_meta()
+            same = self._same_below(n, at_us)
             try:
-                view = self._view_of(n)
+                view = self._view_of(same)
                 self._use_snapshots(proj, view, at_us)
                 state = view.state(proj, at_us, certain)
             except IntegrityError as exc:  # a persisted view that does not match: sort again
                 self._resort_or_raise(exc)
-                view = self._view_of(n)
+                view = self._view_of(same)
                 self._use_snapshots(proj, view, at_us)
                 state = view.state(proj, at_us, certain)
         label = getattr(state, "with_as_of", None)
@@ -809,6 +814,22 @@ class Timeline(Generic[S]):
 
     def _view(self, known_at: TimeLike | None) -> View:
         return self._view_of(self._known_prefix(known_at))
+
+    def _same_below(self, n: int, at_us: int) -> int:
+        """`n`, or the whole log if the records after the first `n` touch no valid time at or
+        before `at_us`: then the latest view holds the same entries up to `at_us` as the view
+        of the first `n` records would, with its checkpoints and snapshots, and answers without
+        a view being derived."""
+        size = len(self._columns)
+        if n == size:
+            return n
+        least = self._least.get((n, size))
+        if least is None:
+            least = self._columns.least_touched(n, size)
+            self._least[(n, size)] = least
+            if len(self._least) > _KNOWN_VIEWS:
+                del self._least[next(iter(self._least))]
+        return size if at_us < least[0] else n
 
     def _view_of(self, n: int) -> View:
         """The view of the first `n` records (all of them: the latest view)."""
