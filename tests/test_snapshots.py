@@ -629,3 +629,16 @@ def test_an_older_knowledge_time_at_the_first_instant_a_later_record_touches() -
     assert [e.id for e in tl.events("2020-01-01", known_at="2026-01-01T12:00:00Z")] == ["a"]
     trace = tl.state_at(first_instant, known_at="2026-01-01T12:00:00Z", projection=SnapTrace())
     assert trace == ("a:x",)
+
+
+def test_a_fixed_older_knowledge_time_sees_late_news_appended_after_it_asked() -> None:
+    """The earliest valid time touched after a knowledge time is kept per knowledge time and
+    extended as records arrive: a late event below the time asked must end the shortcut."""
+    tl = timeline.open(":memory:")
+    tl.append(Mark(id="a", occurred="2020-01-01", label="x"), recorded_at="2026-01-01")
+    tl.append(Mark(id="b", occurred="2020-06-01", label="y"), recorded_at="2026-01-02")
+    known = "2026-01-01T12:00:00Z"
+    assert [e.id for e in tl.events("2020-03-01", known_at=known)] == ["a"]
+    tl.append(Mark(id="late", occurred="2020-02-01", label="z"), recorded_at="2026-01-03")
+    assert [e.id for e in tl.events("2020-03-01", known_at=known)] == ["a"]
+    assert [e.id for e in tl.events("2020-03-01")] == ["a", "late"]

@@ -31,7 +31,7 @@ import attrs
 import pendulum
 
 from timeline import _html, _index, _jsonl, extensions, publish
-from timeline._index import Columns, Key, StaleView, View
+from timeline._index import TOP_KEY, Columns, Key, StaleView, View
 from timeline.codec import canonical_json, decode_trusted, parse, stored_form
 from timeline.errors import (
     ConcurrencyError,
@@ -138,7 +138,8 @@ class Timeline(Generic[S]):
         self._cache: OrderedDict[int, tuple[Record, Event | None]] = OrderedDict()
         self._latest = View(self._columns, self._effective)
         self._views: OrderedDict[int, View] = OrderedDict()
-        self._least: dict[tuple[int, int], Key] = {}  # (known prefix, size) -> least touched
+        # known prefix -> (log size, least key the records after the prefix touch)
+        self._least: dict[int, tuple[int, Key]] = {}
         self._snapshots: dict[str, list[SnapshotRow]] = {}
         self._placed: dict[tuple[str, int], int] = {}
         self._meta_checked_upto = 0
@@ -686,6 +687,22 @@ class Timeline(Generic[S]):
             at_us = None if at is None else _query_us(at)
             rows = store.effective(at_us, None, upto)
             columns = self._columns
+            # as many rows as the process's own view holds there, each a different event, in
+            # order: with each row checked below, the answer is the view's, no row left out
+            view = self._view_of(upto if at_us is None else self._same_below(upto, at_us))
+            expected = len(view) if at_us is None else view.count_by(at_us)
+            keys = [(lo, hi, origin) for _, origin, lo, hi in rows]
+            if (
+                len(rows) != expected
+                or len({origin for _, origin, _, _ in rows}) != len(rows)
+                or keys != sorted(keys)
+                or (at_us is not None and any(lo > at_us for lo, _, _ in keys))
+            ):
+                raise IntegrityError(
+                    f"the server's index table record_keys gives {len(rows)} records in effect "
+                    f"where the index gives {expected} (`timeline verify` compares every row)",
+                    position=upto,
+                )
             for position, origin, lo, hi in rows:
                 held = (
                     (
@@ -823,10 +840,10 @@ class Timeline(Generic[S]):
         size = len(self._columns)
         if n == size:
             return n
-        least = self._least.get((n, size))
-        if least is None:
-            least = self._columns.least_touched(n, size)
-            self._least[(n, size)] = least
+        since, least = self._least.get(n, (n, TOP_KEY))
+        if since < size:  # what records appended since the last look touch, added in
+            least = min(least, self._columns.least_touched(since, size))
+            self._least[n] = (size, least)
             if len(self._least) > _KNOWN_VIEWS:
                 del self._least[next(iter(self._least))]
         return size if at_us < least[0] else n
@@ -1118,8 +1135,18 @@ class Timeline(Generic[S]):
         """`verify`: the server's index table holds the index, row for row."""
         held = self._columns
         server = Columns()
+        if len(keys) // 32 > max(upto, self._store.head().position):
+            raise IntegrityError(
+                "the index table record_keys has rows beyond the log", position=upto + 1
+            )
         if keys:
-            server.extend([(1, keys)], min(upto, len(keys) // 32))
+            try:
+                server.extend([(1, keys)], min(upto, len(keys) // 32))
+            except IntegrityError as exc:
+                reason = str(exc.args[0]).split(": ", 1)[-1] if exc.position else exc.args[0]
+                raise IntegrityError(
+                    f"the index table record_keys: {reason}", position=exc.position
+                ) from None
         if len(server) < upto:
             raise IntegrityError(
                 "the index table record_keys ends before the log", position=len(server) + 1

@@ -166,10 +166,10 @@ CREATE OR REPLACE FUNCTION {schema}.effective(
     LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 BEGIN
-    IF coalesce((SELECT max(k.position) FROM {schema}.record_keys AS k), 0) <>
+    IF (SELECT count(*) FROM {schema}.record_keys) <>
             coalesce((SELECT max(r.position) FROM {schema}.records AS r), 0) THEN
-        RAISE EXCEPTION 'record_keys is behind the log: a writer of timeline 0.2 or later fills '
-            'it when it opens the log';
+        RAISE EXCEPTION 'record_keys does not match the log (rows missing or extra): a writer '
+            'of timeline 0.2 or later mends it when it opens the log';
     END IF;
     RETURN QUERY
     SELECT k.position, k.origin, k.lo, k.hi FROM (
@@ -397,10 +397,16 @@ class PostgresStore:
         version since) the rows its index blocks hold and the table lacks."""
         with self._db.transaction(), self._db.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._channel,))
+            cursor.execute(  # rows of no record (derived data: nothing is lost)
+                f"DELETE FROM {self.schema}.record_keys WHERE position > "
+                f"(SELECT coalesce(max(position), 0) FROM {self.schema}.records)"
+            )
             row = cursor.execute(
-                f"SELECT coalesce(max(position), 0) FROM {self.schema}.record_keys"
+                f"SELECT count(*), coalesce(max(position), 0) FROM {self.schema}.record_keys"
             ).fetchone()
-            have = int(row[0]) if row else 0
+            count, have = (int(row[0]), int(row[1])) if row else (0, 0)
+            if count != have:  # a gap (an older writer appended between newer ones): again
+                have = 0
             blocks = cursor.execute(
                 f"SELECT first, data FROM {self.schema}.record_index "
                 "WHERE first + count - 1 > %s ORDER BY first",
