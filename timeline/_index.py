@@ -133,12 +133,11 @@ class Columns:
         the views of knowledge `after` and `upto` hold the same entries."""
         positions = range(after + 1, upto + 1)
         origins = self.origin[after:upto]
-        is_event = list(map(operator.eq, origins, positions))
-        los = self.lo[after:upto]
-        least = min(
-            compress(zip(los, self.hi[after:upto], positions, strict=True), is_event),
-            default=TOP_KEY,
+        events = compress(
+            zip(self.lo[after:upto], self.hi[after:upto], positions, strict=True),
+            map(operator.eq, origins, positions),
         )
+        least = min(events, default=TOP_KEY)
         lo, meta = self.lo, self.meta
         for origin in compress(origins, map(operator.ne, origins, positions)):
             for version in (origin, *meta.get(origin, ())):  # every version it ever had

@@ -488,9 +488,10 @@ class Timeline(Generic[S]):
                 return rows
 
             made: list[bytes] = []
+            moments = _Moments()  # a batch shares one recorded_at, mostly: parse it once
 
             def index(rows: Sequence[StoredRecord]) -> bytes:
-                made[:] = [pack_index(_index_rows(rows, events, known))]
+                made[:] = [pack_index(_index_rows(rows, events, known, moments))]
                 return made[0]
 
             rows = self._reader.append_indexed(build, expected_position, index)
@@ -501,9 +502,8 @@ class Timeline(Generic[S]):
                 self._head = Head(last.position, last.hash, last.recorded_at)
                 self._latest.add(last.position)
                 records = []
-                moments = _Moments()  # a batch shares one recorded_at, mostly: parse it once
                 for row, ev in zip(rows, events, strict=True):
-                    record = Record(row.position, moments[row.recorded_at], ev, row.hash)
+                    record = Record(row.position, moments[row.recorded_at][1], ev, row.hash)
                     records.append(record)
                     if len(rows) <= self._cache_limit // 4:  # what was just written is read next
                         self._cache[row.position] = (record, _effective_of(ev))
@@ -511,9 +511,8 @@ class Timeline(Generic[S]):
                     self._cache.popitem(last=False)
                 return records
             self._sync()
-            moments = _Moments()
             return [
-                Record(row.position, moments[row.recorded_at], ev, row.hash)
+                Record(row.position, moments[row.recorded_at][1], ev, row.hash)
                 for row, ev in zip(rows, events, strict=True)
             ]
 
@@ -1039,15 +1038,13 @@ class Timeline(Generic[S]):
         if not rows:
             return False
         row = rows[-1]
-        fields: tuple[object, ...] = (row.head, row.entries, row.state, row.key)
-        if not all(isinstance(f, t) for f, t in zip(fields, (int, int, bytes, str), strict=True)):
+        fields: tuple[object, ...] = (row.head, row.entries, row.key)
+        if not all(isinstance(f, t) for f, t in zip(fields, (int, int, str), strict=True)):
             return False  # a damaged row (SQLite keeps what it is given)
-        if not 0 < row.head <= len(self._columns):
+        if not isinstance(row.state, bytes) or not 0 < row.head <= len(self._columns):
             return False
         at_head = self._reader.read_rows([row.head])
         if not at_head or at_head[0].hash != row.key:
-            return False
-        if not isinstance(row.state, bytes):
             return False
         stored = memoryview(row.state)
         digest, data = stored[:32], stored[32:]
@@ -1295,17 +1292,17 @@ def _effective_of(ev: Event | MetaEvent) -> Event | None:
 
 
 def _index_rows(
-    rows: Sequence[StoredRecord], events: Sequence[Event | MetaEvent], known: dict[str, int]
+    rows: Sequence[StoredRecord],
+    events: Sequence[Event | MetaEvent],
+    known: dict[str, int],
+    moments: _Moments,
 ) -> list[IndexRow]:
     """The index rows of a batch being appended (`known`: positions of ids already logged)."""
     here = dict(known)
     made = []
-    stamps: dict[str, int] = {}
     for row, ev in zip(rows, events, strict=True):
         here[ev.id] = row.position
-        us = stamps.get(row.recorded_at)
-        if us is None:
-            us = stamps[row.recorded_at] = _recorded_us(row.recorded_at)
+        us = moments[row.recorded_at][0]
         if isinstance(ev, Event):
             made.append(IndexRow(row.position, us, *_bounds(ev), row.position))
         elif isinstance(ev, Correction):
@@ -1315,11 +1312,12 @@ def _index_rows(
     return made
 
 
-class _Moments(dict[str, pendulum.DateTime]):
-    """Stored `recorded_at` texts parsed once each (the rows of a batch share one, mostly)."""
+class _Moments(dict[str, tuple[int, pendulum.DateTime]]):
+    """Stored `recorded_at` texts parsed once each, as `parse_recorded` gives them (the rows
+    of a batch share one, mostly)."""
 
-    def __missing__(self, text: str) -> pendulum.DateTime:
-        moment = self[text] = parse_recorded(text)[1]
+    def __missing__(self, text: str) -> tuple[int, pendulum.DateTime]:
+        moment = self[text] = parse_recorded(text)
         return moment
 
 
